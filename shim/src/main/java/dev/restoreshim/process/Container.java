@@ -97,11 +97,15 @@ public final class Container {
         try {
             int pid = runc.create(id, new CreateOptions(bundle, pidFile, socket == null ? null : socket.path(), false,
                     false), io.runcStdio());
-            resources.push("runc delete " + id, () -> runc.delete(id, true));
-            if (socket != null) {
-                io.attachConsole(socket.receiveMaster(deps.consoleTimeout()));
+            try {
+                if (socket != null) {
+                    io.attachConsole(socket.receiveMaster(deps.consoleTimeout()));
+                }
+                io.handedOff();
+            } catch (RuntimeException e) {
+                deleteQuietly();
+                throw e;
             }
-            io.handedOff();
             InitProcess p = newInit(spec.stdio(), io, resources, new InitState.Created(), pid);
             watchInit(p, pid);
             LOG.info("msg=\"container created\" ns={} id={} pid={}", namespace, id, pid);
@@ -328,6 +332,14 @@ public final class Container {
                     // already gone: its exit is on its way
                 }
             }
+        }
+    }
+
+    private void deleteQuietly() {
+        try {
+            runc.delete(id, true);
+        } catch (ShimException e) {
+            LOG.warn("msg=\"runc delete after failed create failed\" id={} error=\"{}\"", id, e.getMessage());
         }
     }
 
