@@ -170,6 +170,15 @@ class CgroupMetricsV1Test {
     }
 
     @Test
+    void read_mountPointWithEscapedSpace_isUnescaped() throws Exception {
+        tree.write("/proc/self/mountinfo",
+                        "35 31 0:32 / /cg\\040root/memory rw - cgroup cgroup rw,memory\n")
+                .write("/proc/45/cgroup", "4:memory:/c4\n")
+                .write("/cg root/memory/c4/memory.usage_in_bytes", "666\n");
+        assertEquals(666, metrics(45).getMemory().getUsage().getUsage());
+    }
+
+    @Test
     void read_goneProcess_isNotFound() {
         ShimException e = assertThrows(ShimException.class, () -> new CgroupMetrics(tree.files()).read(99));
         assertEquals(ErrorKind.NOT_FOUND, e.kind());
