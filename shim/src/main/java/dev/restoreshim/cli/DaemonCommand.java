@@ -4,23 +4,33 @@ package dev.restoreshim.cli;
  * {@code restore-shim daemon --config FILE --dir DIR --containerd-address A --ttrpc-address T}: the
  * node daemon the launcher starts. Contract (see {@code docs/launcher.md}): bind
  * {@code DIR/ttrpc.sock}, {@code DIR/grpc.sock} and {@code DIR/admin.sock}, write
- * {@code DIR/daemon.pid}, then {@code DIR/ready}; never write to stdout after that matters (the
- * launcher sends stdout and stderr to {@code DIR/daemon.log}).
- *
- * <p>STUB: the lead fills this in. Until then it fails with a clear message.
+ * {@code DIR/daemon.pid}, then {@code DIR/ready}; stdout and stderr go to {@code DIR/daemon.log}.
  */
 public final class DaemonCommand {
     private DaemonCommand() {
     }
 
     /**
-     * Runs the daemon until it is told to stop.
+     * Runs the daemon until SIGTERM, or until containerd shuts down the last task.
      *
      * @param args the arguments after {@code daemon}
      * @return the process exit code
      */
     public static int run(String[] args) {
-        System.err.println("restore-shim daemon: not implemented yet");
-        return Main.EXIT_FAILURE;
+        // slf4j-simple reads its settings once, when the first logger is made: set them first.
+        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+        System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
+        System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
+        System.setProperty("org.slf4j.simpleLogger.log.io.netty", "warn");
+        System.setProperty("org.slf4j.simpleLogger.log.io.grpc", "warn");
+        try {
+            return NodeDaemon.run(args);
+        } catch (java.io.IOException e) {
+            System.err.println("restore-shim daemon: " + e.getMessage());
+            return Main.EXIT_FAILURE;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Main.EXIT_FAILURE;
+        }
     }
 }

@@ -7,6 +7,7 @@ import dev.restoreshim.config.DaemonLayout;
 import dev.restoreshim.config.ShimConfig;
 import dev.restoreshim.events.EventPublisher;
 import dev.restoreshim.grpc.AdminEndpoint;
+import dev.restoreshim.grpc.AdminStatusService;
 import dev.restoreshim.grpc.DomainSocketLogNoise;
 import dev.restoreshim.grpc.TaskEndpoint;
 import dev.restoreshim.grpc.TaskServiceAdapter;
@@ -69,7 +70,7 @@ public final class NodeDaemon implements AutoCloseable {
     }
 
     /** Runs the daemon until SIGTERM or an idle Shutdown; returns the process exit code. */
-    public static int run(String[] argv) throws Exception {
+    public static int run(String[] argv) throws IOException, InterruptedException {
         DaemonArgs args = DaemonArgs.parse(argv);
         ShimConfig config = ConfigLocation.commandLineOr(args.config().map(Path::toString).orElse(""),
                 System.getenv(), ConfigLocation.DEFAULT_FILE).load();
@@ -86,7 +87,6 @@ public final class NodeDaemon implements AutoCloseable {
     private void start(ShimConfig config, DaemonArgs args) throws IOException {
         DaemonLayout layout = new DaemonLayout(dir);
         Files.createDirectories(dir);
-        Files.deleteIfExists(dir.resolve("ready"));
         var fds = new LinuxFds();
         new LinuxProcessControl().setChildSubreaper(true);
 
@@ -99,7 +99,8 @@ public final class NodeDaemon implements AutoCloseable {
                 ExitListener.none(), Duration.ofSeconds(10));
         var runtime = new OciTaskRuntime(settings -> new Runc(settings, launcher, reaper, fds, dir.resolve("runc.log")),
                 Path.of(config.runtime()), config.runtimeRoot(), false, template, CgroupMetrics.host());
-        tasks = new TaskService(runtime, new TaskStore(dir), publisher::send, oom, stop::countDown);
+        tasks = new TaskService(runtime, new TaskStore(dir), publisher::send, oom,
+                () -> log.debug("event=idle_shutdown_ignored reason=\"the node daemon stays warm for the next task\""));
         tasks.adoptAll();
 
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
@@ -115,12 +116,12 @@ public final class NodeDaemon implements AutoCloseable {
         var grpc = TaskEndpoint.start(layout.grpcSocket(), adapter, group);
         push(() -> grpc.shutdown(DRAIN));
         var admin = AdminEndpoint.start(layout.adminSocket(), health,
-                List.of(), group);
+                List.of(new AdminStatusService(tasks, layout, args.containerdAddress(), config)), group);
         push(() -> admin.shutdown(Duration.ofSeconds(2)));
 
         health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
         health.setStatus(TaskGrpc.SERVICE_NAME, io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
-        writeMarker("daemon.pid", Long.toString(ProcessHandle.current().pid()));
+        writeMarker("daemon.pid", ProcessHandle.current().pid() + "\n");
         writeMarker("ready", "");
         push(() -> Files.deleteIfExists(dir.resolve("ready")));
         log.info("event=ready dir={} pid={} containerd={} tasks={}", dir, ProcessHandle.current().pid(),
@@ -151,7 +152,6 @@ public final class NodeDaemon implements AutoCloseable {
 
     @Override
     public void close() {
-        health.enterTerminalState();
         while (!closeStack.isEmpty()) {
             try {
                 closeStack.pop().close();

@@ -219,7 +219,11 @@ public final class TaskService {
                 .setTaskPid(task.container().pid()).setVersion(VERSION).build();
     }
 
-    /** containerd asks every shim to shut down after a delete; the node daemon stays while it has tasks. */
+    /**
+     * containerd asks a shim to shut down after each delete. The node daemon serves every task of
+     * its containerd, so it stays while it has tasks; with none left it calls the idle hook, which
+     * the daemon uses to stay warm (a warm JVM is what makes the next restore fast).
+     */
     public void shutdown(ShutdownRequest r) {
         if (tasks.isEmpty()) {
             shutdownWhenIdle.run();
