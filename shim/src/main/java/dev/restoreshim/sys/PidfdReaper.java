@@ -106,7 +106,11 @@ public final class PidfdReaper implements Reaper {
                 for (int i = 0; i < n; i++) {
                     int fd = (int) events.get(JAVA_LONG_UNALIGNED, (long) i * EVENT_SIZE + 4);
                     if (fd != wakeFd) {
-                        reap(fd);
+                        try {
+                            reap(fd);
+                        } catch (RuntimeException e) {
+                            LOG.error("msg=\"reap failed\" pidfd={} error=\"{}\"", fd, e.getMessage());
+                        }
                     }
                 }
             }

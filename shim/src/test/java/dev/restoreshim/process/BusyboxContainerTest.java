@@ -85,10 +85,34 @@ class BusyboxContainerTest {
             }
         };
         deps = new ContainerDeps(runc, new LinuxMounts(), fds, reaper, new LinuxSignals(), listener, null);
+        fdsBefore = containerFds();
+    }
+
+    private List<String> fdsBefore;
+
+    /** Our fds of the kinds a container's lifetime opens: pipes, fifos, ptys, sockets, pidfds. */
+    private List<String> containerFds() throws Exception {
+        List<String> out = new ArrayList<>();
+        try (Stream<Path> list = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : list.toList()) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith("pipe:") || target.contains("ptmx") || target.contains("/dev/pts")
+                            || target.startsWith("socket:") || target.contains("pidfd") || target.startsWith(dir.toString())) {
+                        out.add(target);
+                    }
+                } catch (java.io.IOException vanished) {
+                    // the directory stream's own fd
+                }
+            }
+        }
+        Collections.sort(out);
+        return out;
     }
 
     @AfterEach
     void tearDown() throws Exception {
+        List<String> fdsAfter = containerFds();
         new ProcessBuilder(RUNC.toString(), "--root", dir.resolve("runc-root").toString(), "delete", "--force", id)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
         String rootfs = bundle.resolve("rootfs").toString();
@@ -101,6 +125,7 @@ class BusyboxContainerTest {
             walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
         assertFalse(leftMount, "rootfs mount left behind");
+        assertEquals(fdsBefore, fdsAfter, "fds left open");
     }
 
     private void writeConfig(boolean terminal, String... args) throws Exception {
