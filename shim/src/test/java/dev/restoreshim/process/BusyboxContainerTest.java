@@ -231,6 +231,59 @@ class BusyboxContainerTest {
         });
     }
 
+    @Test
+    void stdin_isCopiedIn_andCloseIoGivesEof() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            writeConfig(false, "/bin/busybox", "cat");
+            Path in = fifo("stdin");
+            Path out = fifo("stdout");
+            int outReader = fds.open(out.toString(), Fds.O_RDONLY | Fds.O_NONBLOCK, 0);
+            int inWriter = fds.open(in.toString(), Fds.O_RDWR, 0);
+            try {
+                Container c = Container.create(spec(new Stdio(in.toString(), out.toString(), "", false)), deps);
+                c.start("");
+                byte[] ping = "ping\n".getBytes(StandardCharsets.UTF_8);
+                fds.write(inWriter, ping, 0, ping.length);
+                assertTrue(fds.awaitReadable(outReader, 10_000), "cat echoed");
+                assertEquals("ping\n", drain(outReader));
+                assertFalse(c.waitFor("").isDone(), "cat still waits for more input");
+                c.closeIo("");
+                assertEquals(0, c.waitFor("").get(30, TimeUnit.SECONDS).exitStatus());
+                c.delete("");
+            } finally {
+                fds.close(outReader);
+                fds.close(inWriter);
+            }
+        });
+    }
+
+    @Test
+    void execWithTerminal_getsAPty() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            writeConfig(false, "/bin/busybox", "sleep", "300");
+            Path out = fifo("exec-out");
+            int outReader = fds.open(out.toString(), Fds.O_RDONLY | Fds.O_NONBLOCK, 0);
+            try {
+                Container c = Container.create(spec(Stdio.none()), deps);
+                c.start("");
+                String processJson = """
+                        {"terminal":true,"args":["/bin/busybox","tty"],"cwd":"/","env":["PATH=/bin"],"user":{"uid":0,"gid":0}}""";
+                c.exec(new ExecSpec("t1", new Stdio("", out.toString(), "", true), processJson.getBytes(StandardCharsets.UTF_8)));
+                c.start("t1");
+                c.resizePty("t1", 80, 25);
+                assertEquals(0, c.waitFor("t1").get(30, TimeUnit.SECONDS).exitStatus());
+                c.delete("t1");
+                c.kill("", Signals.SIGKILL, true);
+                c.waitFor("").get(30, TimeUnit.SECONDS);
+                c.delete("");
+                String text = drain(outReader);
+                assertTrue(text.contains("/dev/pts/"), "exec tty output: " + text);
+            } finally {
+                fds.close(outReader);
+            }
+        });
+    }
+
     private String drain(int fd) {
         var bytes = new ByteArrayOutputStream();
         byte[] buf = new byte[4096];
