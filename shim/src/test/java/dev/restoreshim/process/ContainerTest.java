@@ -216,6 +216,21 @@ class ContainerTest {
         assertTrue(rt.calls.contains("unmount " + dir.resolve("rootfs")), rt.calls.toString());
     }
 
+    @Test
+    void adopt_ofRunningContainer_watchesInitAgain() throws Exception {
+        rt = new FakeRuntime(dir);
+        Container c = Container.adopt(new ContainerRecord("default", "c1", FakeRuntime.bundle(dir), 1000,
+                new Stdio("", "/fifo/out", "", false), false), rt.deps());
+        assertEquals(ProcessStatus.RUNNING, c.state("").status());
+        assertEquals("/fifo/out", c.state("").stdout());
+        assertEquals(new ContainerRecord("default", "c1", dir, 1000, new Stdio("", "/fifo/out", "", false), false),
+                c.record());
+        c.kill("", 15, false);
+        rt.exit(1000, 255);
+        assertEquals(255, c.waitFor("").get(5, TimeUnit.SECONDS).exitStatus());
+        assertEquals(List.of("exit init 1000 255"), rt.events);
+    }
+
     private static void sleep(long ms) {
         try {
             Thread.sleep(ms);
