@@ -152,6 +152,22 @@ class ContainerTest {
     }
 
     @Test
+    void execAlreadyGoneWhenWatched_endsStopped() throws Exception {
+        Container c = create(List.of());
+        c.start("");
+        c.exec(execSpec("e1"));
+        rt.duringCommand = cmd -> {
+            if (cmd.equals("exec")) {
+                rt.processes.get(2001).complete(dev.restoreshim.sys.ExitStatus.unknown(java.time.Instant.now()));
+            }
+        };
+        c.start("e1");
+        assertEquals(255, c.waitFor("e1").get(5, TimeUnit.SECONDS).exitStatus());
+        assertEquals(ProcessStatus.STOPPED, c.state("e1").status());
+        assertEquals(List.of("start init 1000", "start e1 2001", "exit e1 2001 255"), rt.events);
+    }
+
+    @Test
     void kill_ofStoppedInit_isNotFound() throws Exception {
         Container c = create(List.of());
         c.start("");
