@@ -46,6 +46,14 @@ public final class Runc {
         this.logFile = logFile;
     }
 
+    /**
+     * A runc logging to {@code <root>/runc.log} until {@link #withLog} points it at a container's
+     * bundle.
+     */
+    public Runc(RuncSettings settings, ProcessLauncher launcher, Reaper reaper, Fds fds) {
+        this(settings, launcher, reaper, fds, settings.root().resolve("runc.log"));
+    }
+
     /** The same runc logging to {@code logFile}. */
     public Runc withLog(Path logFile) {
         return new Runc(settings, launcher, reaper, fds, logFile);

@@ -197,6 +197,7 @@ class BusyboxContainerTest {
             assertEquals(5, c.waitFor("e1").get(30, TimeUnit.SECONDS).exitStatus());
             c.delete("e1");
             assertTrue(c.pids().stream().anyMatch(p -> p.pid() == initPid), c.pids().toString());
+            c.update("{\"pids\":{\"limit\":64}}".getBytes(StandardCharsets.UTF_8));
             c.pause();
             assertEquals(ProcessStatus.PAUSED, c.state("").status());
             c.resume();

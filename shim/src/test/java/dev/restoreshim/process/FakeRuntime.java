@@ -113,6 +113,11 @@ final class FakeRuntime {
         }
 
         @Override
+        public int openPidfd(int pid) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public void pidfdSendSignal(int pidfd, int signal) {
             throw new UnsupportedOperationException();
         }
