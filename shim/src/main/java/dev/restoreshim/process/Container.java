@@ -134,6 +134,11 @@ public final class Container {
         deps.reaper().watch(pid).whenCompleteAsync((status, failure) -> {
             ExitStatus s = status != null ? status : ExitStatus.unknown(Instant.now());
             ExitInfo info = p.exited(s);
+            if (p.state() instanceof InitState.Deleted) {
+                // deleted before it exited (a created task's runc init): containerd reports no exit then
+                p.waiter().complete(info);
+                return;
+            }
             router.exited("", pid, info, () -> p.waiter().complete(info));
         }, EXIT_HANDLERS);
     }

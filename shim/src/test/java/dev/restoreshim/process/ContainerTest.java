@@ -168,6 +168,15 @@ class ContainerTest {
     }
 
     @Test
+    void deleteBeforeStart_reportsNoExit() throws Exception {
+        Container c = create(List.of());
+        assertEquals(new ExitInfo(FakeRuntime.INIT_PID, 0, null), c.delete(""));
+        rt.exit(FakeRuntime.INIT_PID, 137); // runc delete killed runc init
+        assertEquals(137, c.waitFor("").get(5, TimeUnit.SECONDS).exitStatus());
+        assertEquals(List.of(), rt.events);
+    }
+
+    @Test
     void kill_ofStoppedInit_isNotFound() throws Exception {
         Container c = create(List.of());
         c.start("");
