@@ -38,6 +38,7 @@ public final class Runc {
     private final Fds fds;
     private final Path logFile;
 
+    /** A runc run through {@code launcher}, awaited through {@code reaper}, logging to {@code logFile}. */
     public Runc(RuncSettings settings, ProcessLauncher launcher, Reaper reaper, Fds fds, Path logFile) {
         this.settings = settings;
         this.launcher = launcher;

@@ -55,6 +55,7 @@ public final class PidfdReaper implements Reaper {
         this(fds, Executors.newVirtualThreadPerTaskExecutor(), Clock.systemUTC());
     }
 
+    /** A reaper completing futures on {@code completions}, timestamping exits with {@code clock}. */
     public PidfdReaper(Fds fds, Executor completions, Clock clock) {
         this.fds = fds;
         this.completions = completions;
