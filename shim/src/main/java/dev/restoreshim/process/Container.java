@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +38,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class Container {
     private static final Logger LOG = LoggerFactory.getLogger(Container.class);
+    /**
+     * Exit handlers always run on their own virtual thread: a watch registered while a process
+     * lock is held may already be complete, and running its handler inline would apply the exit
+     * inside the very transition that is still in progress.
+     */
+    private static final Executor EXIT_HANDLERS = task -> Thread.ofVirtual().name("exit-handler").start(task);
 
     private final String namespace;
     private final String id;
@@ -124,11 +131,16 @@ public final class Container {
     }
 
     private void watchInit(InitProcess p, int pid) {
-        deps.reaper().watch(pid).whenComplete((status, failure) -> {
+        deps.reaper().watch(pid).whenCompleteAsync((status, failure) -> {
             ExitStatus s = status != null ? status : ExitStatus.unknown(Instant.now());
             ExitInfo info = p.exited(s);
+            if (p.state() instanceof InitState.Deleted) {
+                // deleted before it exited (a created task's runc init): containerd reports no exit then
+                p.waiter().complete(info);
+                return;
+            }
             router.exited("", pid, info, () -> p.waiter().complete(info));
-        });
+        }, EXIT_HANDLERS);
     }
 
     /**
@@ -255,11 +267,11 @@ public final class Container {
     }
 
     private void watchExec(ExecProcess p, int pid) {
-        deps.reaper().watch(pid).whenComplete((status, failure) -> {
+        deps.reaper().watch(pid).whenCompleteAsync((status, failure) -> {
             ExitStatus s = status != null ? status : ExitStatus.unknown(Instant.now());
             ExitInfo info = p.exited(s);
             router.exited(p.execId(), pid, info, () -> p.waiter().complete(info));
-        });
+        }, EXIT_HANDLERS);
     }
 
     /** Freezes the container. */

@@ -6,7 +6,9 @@ package dev.restoreshim.process;
  *
  * <p>Ordering guarantee, per container: {@link #started} for a process comes before its
  * {@link #exited}, even when the process exits before {@code start()} returned; every exec's
- * {@link #exited} comes before the init's {@link #exited}. Calls for one container never overlap
+ * {@link #exited} comes before the init's {@link #exited}. An init deleted before it exited (a
+ * created task that was never started) gets no {@link #exited}, as with containerd's runc shim.
+ * A failed start reports neither. Calls for one container never overlap
  * (they are made under the container's exit-routing lock), so implementations must be quick
  * (hand off to a queue) and must not call back into the container.
  */

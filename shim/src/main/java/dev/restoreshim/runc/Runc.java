@@ -38,12 +38,21 @@ public final class Runc {
     private final Fds fds;
     private final Path logFile;
 
+    /** A runc run through {@code launcher}, awaited through {@code reaper}, logging to {@code logFile}. */
     public Runc(RuncSettings settings, ProcessLauncher launcher, Reaper reaper, Fds fds, Path logFile) {
         this.settings = settings;
         this.launcher = launcher;
         this.reaper = reaper;
         this.fds = fds;
         this.logFile = logFile;
+    }
+
+    /**
+     * A runc logging to {@code <root>/runc.log} until {@link #withLog} points it at a container's
+     * bundle.
+     */
+    public Runc(RuncSettings settings, ProcessLauncher launcher, Reaper reaper, Fds fds) {
+        this(settings, launcher, reaper, fds, settings.root().resolve("runc.log"));
     }
 
     /** The same runc logging to {@code logFile}. */

@@ -14,6 +14,7 @@ public final class RuncException extends ShimException {
     private final String runcError;
     private final int exitCode;
 
+    /** runc {@code command} about {@code containerId} exited {@code exitCode}, last logging {@code runcError}. */
     public RuncException(String command, String containerId, String runcError, int exitCode) {
         super(kindOf(runcError), "runc " + command + " \"" + containerId + "\": " + runcError);
         this.command = command;

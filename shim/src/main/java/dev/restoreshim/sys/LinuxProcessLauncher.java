@@ -29,6 +29,7 @@ public final class LinuxProcessLauncher implements ProcessLauncher {
 
     private final Fds fds;
 
+    /** A launcher using {@code fds} for the temporary fd copies and {@code /dev/null}. */
     public LinuxProcessLauncher(Fds fds) {
         this.fds = fds;
     }

@@ -19,6 +19,20 @@ public final class LinuxSignals implements Signals {
     }
 
     @Override
+    public int openPidfd(int pid) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = Native.callState(a);
+            long fd = (long) Native.SYSCALL_PIDFD_OPEN.invokeExact(st, Native.SYS_PIDFD_OPEN, pid, 0);
+            if (fd < 0) {
+                throw SysException.of("pidfd_open", Native.errno(st), "pid " + pid);
+            }
+            return (int) fd;
+        } catch (Throwable t) {
+            throw Native.linkFailure(t);
+        }
+    }
+
+    @Override
     public void pidfdSendSignal(int pidfd, int signal) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = Native.callState(a);

@@ -21,6 +21,7 @@ import java.lang.invoke.VarHandle;
  * passes first. No logic lives here: the {@code Linux*} classes call these handles and turn a
  * failure into a {@link SysException}. x86_64 / aarch64 Linux with glibc only.
  */
+@SuppressWarnings("restricted")
 final class Native {
     private Native() {
     }

@@ -55,6 +55,7 @@ public final class PidfdReaper implements Reaper {
         this(fds, Executors.newVirtualThreadPerTaskExecutor(), Clock.systemUTC());
     }
 
+    /** A reaper completing futures on {@code completions}, timestamping exits with {@code clock}. */
     public PidfdReaper(Fds fds, Executor completions, Clock clock) {
         this.fds = fds;
         this.completions = completions;
@@ -106,7 +107,11 @@ public final class PidfdReaper implements Reaper {
                 for (int i = 0; i < n; i++) {
                     int fd = (int) events.get(JAVA_LONG_UNALIGNED, (long) i * EVENT_SIZE + 4);
                     if (fd != wakeFd) {
-                        reap(fd);
+                        try {
+                            reap(fd);
+                        } catch (RuntimeException e) {
+                            LOG.error("msg=\"reap failed\" pidfd={} error=\"{}\"", fd, e.getMessage());
+                        }
                     }
                 }
             }

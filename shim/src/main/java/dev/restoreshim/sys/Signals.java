@@ -12,6 +12,9 @@ public interface Signals {
     /** kill(2). */
     void kill(int pid, int signal);
 
+    /** pidfd_open(2): a close-on-exec fd that names exactly this process; the caller closes it. */
+    int openPidfd(int pid);
+
     /** pidfd_send_signal(2): signals the exact process a pidfd refers to, immune to pid reuse. */
     void pidfdSendSignal(int pidfd, int signal);
 }

@@ -10,6 +10,7 @@ public class SysException extends RuntimeException {
     private final int errno;
     private final String path;
 
+    /** A failure of {@code call} with {@code errno}; {@code path} may be null or empty. */
     public SysException(String call, int errno, String path) {
         super(call + (path == null || path.isEmpty() ? "" : " " + path) + ": " + Errno.name(errno));
         this.call = call;

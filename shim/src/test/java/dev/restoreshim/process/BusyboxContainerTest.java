@@ -85,10 +85,34 @@ class BusyboxContainerTest {
             }
         };
         deps = new ContainerDeps(runc, new LinuxMounts(), fds, reaper, new LinuxSignals(), listener, null);
+        fdsBefore = containerFds();
+    }
+
+    private List<String> fdsBefore;
+
+    /** Our fds of the kinds a container's lifetime opens: pipes, fifos, ptys, sockets, pidfds. */
+    private List<String> containerFds() throws Exception {
+        List<String> out = new ArrayList<>();
+        try (Stream<Path> list = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : list.toList()) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith("pipe:") || target.contains("ptmx") || target.contains("/dev/pts")
+                            || target.startsWith("socket:") || target.contains("pidfd") || target.startsWith(dir.toString())) {
+                        out.add(target);
+                    }
+                } catch (java.io.IOException vanished) {
+                    // the directory stream's own fd
+                }
+            }
+        }
+        Collections.sort(out);
+        return out;
     }
 
     @AfterEach
     void tearDown() throws Exception {
+        List<String> fdsAfter = containerFds();
         new ProcessBuilder(RUNC.toString(), "--root", dir.resolve("runc-root").toString(), "delete", "--force", id)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
         String rootfs = bundle.resolve("rootfs").toString();
@@ -101,6 +125,7 @@ class BusyboxContainerTest {
             walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
         assertFalse(leftMount, "rootfs mount left behind");
+        assertEquals(fdsBefore, fdsAfter, "fds left open");
     }
 
     private void writeConfig(boolean terminal, String... args) throws Exception {
@@ -172,6 +197,7 @@ class BusyboxContainerTest {
             assertEquals(5, c.waitFor("e1").get(30, TimeUnit.SECONDS).exitStatus());
             c.delete("e1");
             assertTrue(c.pids().stream().anyMatch(p -> p.pid() == initPid), c.pids().toString());
+            c.update("{\"pids\":{\"limit\":64}}".getBytes(StandardCharsets.UTF_8));
             c.pause();
             assertEquals(ProcessStatus.PAUSED, c.state("").status());
             c.resume();
@@ -200,6 +226,59 @@ class BusyboxContainerTest {
                 c.delete("");
                 String text = drain(outReader);
                 assertTrue(text.contains("/dev/pts/"), "tty output: " + text);
+            } finally {
+                fds.close(outReader);
+            }
+        });
+    }
+
+    @Test
+    void stdin_isCopiedIn_andCloseIoGivesEof() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            writeConfig(false, "/bin/busybox", "cat");
+            Path in = fifo("stdin");
+            Path out = fifo("stdout");
+            int outReader = fds.open(out.toString(), Fds.O_RDONLY | Fds.O_NONBLOCK, 0);
+            int inWriter = fds.open(in.toString(), Fds.O_RDWR, 0);
+            try {
+                Container c = Container.create(spec(new Stdio(in.toString(), out.toString(), "", false)), deps);
+                c.start("");
+                byte[] ping = "ping\n".getBytes(StandardCharsets.UTF_8);
+                fds.write(inWriter, ping, 0, ping.length);
+                assertTrue(fds.awaitReadable(outReader, 10_000), "cat echoed");
+                assertEquals("ping\n", drain(outReader));
+                assertFalse(c.waitFor("").isDone(), "cat still waits for more input");
+                c.closeIo("");
+                assertEquals(0, c.waitFor("").get(30, TimeUnit.SECONDS).exitStatus());
+                c.delete("");
+            } finally {
+                fds.close(outReader);
+                fds.close(inWriter);
+            }
+        });
+    }
+
+    @Test
+    void execWithTerminal_getsAPty() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            writeConfig(false, "/bin/busybox", "sleep", "300");
+            Path out = fifo("exec-out");
+            int outReader = fds.open(out.toString(), Fds.O_RDONLY | Fds.O_NONBLOCK, 0);
+            try {
+                Container c = Container.create(spec(Stdio.none()), deps);
+                c.start("");
+                String processJson = """
+                        {"terminal":true,"args":["/bin/busybox","tty"],"cwd":"/","env":["PATH=/bin"],"user":{"uid":0,"gid":0}}""";
+                c.exec(new ExecSpec("t1", new Stdio("", out.toString(), "", true), processJson.getBytes(StandardCharsets.UTF_8)));
+                c.start("t1");
+                c.resizePty("t1", 80, 25);
+                assertEquals(0, c.waitFor("t1").get(30, TimeUnit.SECONDS).exitStatus());
+                c.delete("t1");
+                c.kill("", Signals.SIGKILL, true);
+                c.waitFor("").get(30, TimeUnit.SECONDS);
+                c.delete("");
+                String text = drain(outReader);
+                assertTrue(text.contains("/dev/pts/"), "exec tty output: " + text);
             } finally {
                 fds.close(outReader);
             }

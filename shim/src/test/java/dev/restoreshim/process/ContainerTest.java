@@ -152,6 +152,31 @@ class ContainerTest {
     }
 
     @Test
+    void execAlreadyGoneWhenWatched_endsStopped() throws Exception {
+        Container c = create(List.of());
+        c.start("");
+        c.exec(execSpec("e1"));
+        rt.duringCommand = cmd -> {
+            if (cmd.equals("exec")) {
+                rt.processes.get(2001).complete(dev.restoreshim.sys.ExitStatus.unknown(java.time.Instant.now()));
+            }
+        };
+        c.start("e1");
+        assertEquals(255, c.waitFor("e1").get(5, TimeUnit.SECONDS).exitStatus());
+        assertEquals(ProcessStatus.STOPPED, c.state("e1").status());
+        assertEquals(List.of("start init 1000", "start e1 2001", "exit e1 2001 255"), rt.events);
+    }
+
+    @Test
+    void deleteBeforeStart_reportsNoExit() throws Exception {
+        Container c = create(List.of());
+        assertEquals(new ExitInfo(FakeRuntime.INIT_PID, 0, null), c.delete(""));
+        rt.exit(FakeRuntime.INIT_PID, 137); // runc delete killed runc init
+        assertEquals(137, c.waitFor("").get(5, TimeUnit.SECONDS).exitStatus());
+        assertEquals(List.of(), rt.events);
+    }
+
+    @Test
     void kill_ofStoppedInit_isNotFound() throws Exception {
         Container c = create(List.of());
         c.start("");
@@ -214,6 +239,21 @@ class ContainerTest {
         assertEquals(ProcessStatus.STOPPED, c.state("").status());
         c.delete("");
         assertTrue(rt.calls.contains("unmount " + dir.resolve("rootfs")), rt.calls.toString());
+    }
+
+    @Test
+    void adopt_ofRunningContainer_watchesInitAgain() throws Exception {
+        rt = new FakeRuntime(dir);
+        Container c = Container.adopt(new ContainerRecord("default", "c1", FakeRuntime.bundle(dir), 1000,
+                new Stdio("", "/fifo/out", "", false), false), rt.deps());
+        assertEquals(ProcessStatus.RUNNING, c.state("").status());
+        assertEquals("/fifo/out", c.state("").stdout());
+        assertEquals(new ContainerRecord("default", "c1", dir, 1000, new Stdio("", "/fifo/out", "", false), false),
+                c.record());
+        c.kill("", 15, false);
+        rt.exit(1000, 255);
+        assertEquals(255, c.waitFor("").get(5, TimeUnit.SECONDS).exitStatus());
+        assertEquals(List.of("exit init 1000 255"), rt.events);
     }
 
     private static void sleep(long ms) {

@@ -35,6 +35,7 @@ final class FakeRuntime {
     final Map<String, Integer> failCommands = new ConcurrentHashMap<>();
     final Map<String, String> failMessages = new ConcurrentHashMap<>();
     final List<String> events = Collections.synchronizedList(new ArrayList<>());
+    volatile String stateStatus = "running";
     volatile Consumer<String> duringCommand = c -> { };
     private int nextRuncPid = 1;
     private int nextExecPid = 2001;
@@ -61,6 +62,10 @@ final class FakeRuntime {
                 processes.put(pid, new CompletableFuture<>());
                 write(Path.of(argv.get(i + 1)), pid + "\n");
             }
+        }
+        if (command.equals("state") && fail == 0) {
+            byte[] out = ("{\"id\":\"c1\",\"pid\":1000,\"status\":\"" + stateStatus + "\"}").getBytes();
+            new LinuxFds().write(spec.fds().get(1), out, 0, out.length);
         }
         if (command.equals("ps") && fail == 0) {
             byte[] out = "[1000,2001,3000]".getBytes();
@@ -105,6 +110,11 @@ final class FakeRuntime {
             if (f == null || f.isDone()) {
                 throw new NoSuchProcessException("kill", "pid " + pid);
             }
+        }
+
+        @Override
+        public int openPidfd(int pid) {
+            throw new UnsupportedOperationException();
         }
 
         @Override

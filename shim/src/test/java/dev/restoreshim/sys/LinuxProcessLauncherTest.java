@@ -67,6 +67,35 @@ class LinuxProcessLauncherTest {
     }
 
     @Test
+    void pidfdSignal_killsExactlyThatProcess() throws Exception {
+        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            int pid = launcher.spawn(LaunchSpec.of(List.of("sleep", "30"), Map.of()));
+            var exit = reaper.watch(pid);
+            Signals signals = new LinuxSignals();
+            int pidfd = signals.openPidfd(pid);
+            try {
+                signals.pidfdSendSignal(pidfd, Signals.SIGTERM);
+                assertEquals(15, exit.get(10, TimeUnit.SECONDS).signal());
+                assertThrows(NoSuchProcessException.class, () -> signals.pidfdSendSignal(pidfd, 0));
+            } finally {
+                fds.close(pidfd);
+            }
+        });
+    }
+
+    @Test
+    void close_failsPendingWatches() throws Exception {
+        int pid = launcher.spawn(LaunchSpec.of(List.of("sleep", "30"), Map.of()));
+        var exit = reaper.watch(pid);
+        reaper.close();
+        var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> exit.get(5, TimeUnit.SECONDS));
+        assertTrue(e.getCause() instanceof IllegalStateException);
+        new LinuxSignals().kill(pid, Signals.SIGKILL);
+        reaper = new PidfdReaper(fds);
+        assertEquals(137, reaper.watch(pid).get(10, TimeUnit.SECONDS).exitCode());
+    }
+
+    @Test
     void fdMap_givesChildOurPipeAsStdoutAndFd5() throws Exception {
         assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
             int[] out = fds.pipe();
