@@ -43,6 +43,7 @@ public final class TtrpcServer implements AutoCloseable {
     private final boolean ownsGroup;
     private final Channel serverChannel;
     private final ChannelGroup connections = new DefaultChannelGroup("ttrpc-connections", GlobalEventExecutor.INSTANCE);
+    /** Set once by {@link #shutdown}; read by connection handlers to refuse new requests. */
     private volatile boolean draining;
 
     private TtrpcServer(Path socket, TtrpcDispatcher dispatcher, EventLoopGroup group, boolean ownsGroup, int peerUid)
@@ -131,13 +132,17 @@ public final class TtrpcServer implements AutoCloseable {
 
     /**
      * Stops accepting, waits up to {@code drain} for in-flight calls, then closes all connections
-     * and removes the socket file. Idempotent.
+     * and removes the socket file. Idempotent: later calls return true at once.
      *
      * @return true if every call finished within the timeout
      */
     public boolean shutdown(Duration drain) {
-        boolean first = !draining;
-        draining = true;
+        synchronized (this) {
+            if (draining) {
+                return true;
+            }
+            draining = true;
+        }
         serverChannel.close().syncUninterruptibly();
         boolean drained;
         try {
@@ -159,14 +164,12 @@ public final class TtrpcServer implements AutoCloseable {
         if (ownsGroup) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
-        if (first) {
-            try {
-                Files.deleteIfExists(socket);
-            } catch (IOException e) {
-                LOG.warn("event=ttrpc_socket_not_removed path={} reason=\"{}\"", socket, e.getMessage());
-            }
-            LOG.info("event=ttrpc_server_stopped path={} drained={}", socket, drained);
+        try {
+            Files.deleteIfExists(socket);
+        } catch (IOException e) {
+            LOG.warn("event=ttrpc_socket_not_removed path={} reason=\"{}\"", socket, e.getMessage());
         }
+        LOG.info("event=ttrpc_server_stopped path={} drained={}", socket, drained);
         return drained;
     }
 

@@ -104,7 +104,7 @@ final class TtrpcServerHandler extends SimpleChannelInboundHandler<TtrpcFrame> {
         if (cause instanceof TtrpcProtocolException e) {
             switch (e.violation()) {
                 case FRAME_TOO_LARGE -> {
-                    LOG.warn("event=ttrpc_frame_rejected peer={} reason=\"{}\"", ctx.channel().remoteAddress(), e.getMessage());
+                    LOG.warn("event=ttrpc_frame_rejected reason=\"{}\"", e.getMessage());
                     if (e.isRequest()) {
                         respond(ctx.channel(), e.streamId(), Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()));
                     }
