@@ -31,6 +31,8 @@ final class GrpcSocketServer {
     private final Server server;
     private final EventLoopGroup ownedGroup;
     private final ExecutorService executor;
+    /** Set by the first {@link #shutdown}; guarded by this. */
+    private boolean stopped;
 
     private GrpcSocketServer(Path socket, Server server, EventLoopGroup ownedGroup, ExecutorService executor) {
         this.socket = socket;
@@ -79,11 +81,15 @@ final class GrpcSocketServer {
 
     /**
      * Stops accepting calls, waits up to {@code drain} for running ones, then cancels the rest and
-     * removes the socket file.
+     * removes the socket file. Idempotent: later calls return true at once.
      *
      * @return true if all calls finished in time
      */
-    boolean shutdown(Duration drain) {
+    synchronized boolean shutdown(Duration drain) {
+        if (stopped) {
+            return true;
+        }
+        stopped = true;
         server.shutdown();
         boolean drained;
         try {
