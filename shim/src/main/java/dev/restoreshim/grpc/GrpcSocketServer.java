@@ -48,6 +48,16 @@ final class GrpcSocketServer {
      */
     static GrpcSocketServer start(Path socket, List<ServerServiceDefinition> services, EventLoopGroup group)
             throws IOException {
+        return start(socket, services, group, UnixSocketFile.currentUid());
+    }
+
+    /**
+     * Binds and starts, admitting only peers with uid {@code peerUid}.
+     *
+     * @param group shared epoll event loop group, or null for an own one-thread group
+     */
+    static GrpcSocketServer start(Path socket, List<ServerServiceDefinition> services, EventLoopGroup group,
+            int peerUid) throws IOException {
         DomainSocketLogNoise.silence();
         UnixSocketFile.prepareForBind(socket);
         EventLoopGroup loops = group != null ? group : new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
@@ -56,7 +66,8 @@ final class GrpcSocketServer {
                 .channelType(EpollServerDomainSocketChannel.class)
                 .bossEventLoopGroup(loops)
                 .workerEventLoopGroup(loops)
-                .executor(executor);
+                .executor(executor)
+                .protocolNegotiator(new PeerUidNegotiator(peerUid));
         services.forEach(builder::addService);
         try {
             Server server = builder.build().start();

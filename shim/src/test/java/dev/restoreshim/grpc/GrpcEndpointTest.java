@@ -113,6 +113,17 @@ class GrpcEndpointTest {
     }
 
     @Test
+    void taskEndpointRefusesPeerWithOtherUid() throws Exception {
+        Path socket = dir.resolve("other.sock");
+        try (var endpoint = TaskEndpoint.start(socket, new FakeTask(), group,
+                dev.restoreshim.sys.UnixSocketFile.currentUid() + 1)) {
+            var stub = TaskGrpc.newBlockingStub(channel(socket)).withDeadlineAfter(5, TimeUnit.SECONDS);
+            var e = assertThrows(StatusRuntimeException.class, () -> stub.state(StateRequest.getDefaultInstance()));
+            assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+        }
+    }
+
+    @Test
     void adminEndpointServesHealthAndReflection() throws Exception {
         Path socket = dir.resolve("admin.sock");
         var health = new HealthStatusManager();
