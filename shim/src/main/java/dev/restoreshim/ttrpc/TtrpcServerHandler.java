@@ -128,6 +128,11 @@ final class TtrpcServerHandler extends SimpleChannelInboundHandler<TtrpcFrame> {
         super.channelInactive(ctx);
     }
 
+    /** Calls of this connection not yet answered. */
+    int runningCount() {
+        return running.size();
+    }
+
     /** Cancels every running call of this connection. */
     void cancelAll(Status reason) {
         for (var call : running.values()) {

@@ -137,7 +137,7 @@ class TtrpcRoundTripTest {
                 return e.getStatus().toString();
             }
         });
-        while (dispatcher.inFlight() == 0) {
+        while (server.running() == 0) {
             Thread.sleep(5);
         }
         assertTrue(server.shutdown(Duration.ofSeconds(5)));
