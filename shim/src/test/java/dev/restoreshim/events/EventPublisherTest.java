@@ -102,6 +102,15 @@ class EventPublisherTest {
     }
 
     @Test
+    void idleCloseIsImmediate() {
+        var p = publisher(new FlakySink(), 8, 1);
+        long t = System.nanoTime();
+        assertTrue(p.close(Duration.ofSeconds(5)));
+        assertTrue(System.nanoTime() - t < TimeUnit.MILLISECONDS.toNanos(500));
+        assertEquals(0, p.evictedCount());
+    }
+
+    @Test
     void closeGivesUpAfterTimeoutAndRefusesNewEvents() throws Exception {
         var sink = new FlakySink();
         sink.gate = new CountDownLatch(1);
@@ -109,6 +118,7 @@ class EventPublisherTest {
         p.send("ns", Topic.TASK_EXIT, StringValue.of("stuck"));
         p.send("ns", Topic.TASK_EXIT, StringValue.of("queued"));
         assertFalse(p.close(Duration.ofMillis(100)));
+        assertEquals(2, p.evictedCount(), "the stuck and the queued event");
         assertThrows(ShimException.class, () -> p.send("ns", Topic.TASK_EXIT, StringValue.of("late")));
         assertTrue(sink.closed.get());
         sink.gate.countDown();
