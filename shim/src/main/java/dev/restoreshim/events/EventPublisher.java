@@ -30,6 +30,9 @@ public final class EventPublisher implements EventSink {
     private record Event(String namespace, Topic topic, Message message) {
     }
 
+    /** Queued by {@link #close} to wake the sender at once; never delivered. */
+    private static final Event WAKE_UP = new Event("", Topic.TASK_EXIT, com.google.protobuf.Empty.getDefaultInstance());
+
     private final EventSink sink;
     private final BlockingQueue<Event> queue;
     private final int maxAttempts;
@@ -39,6 +42,8 @@ public final class EventPublisher implements EventSink {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicLong evicted = new AtomicLong();
     private volatile boolean closing;
+    /** The event the sender is delivering, or null; for the count of events dropped at close. */
+    private volatile Event sending;
 
     /** A publisher with containerd's limits: 2048 queued events, 5 attempts, 100 ms first backoff. */
     public EventPublisher(EventSink sink) {
@@ -83,6 +88,10 @@ public final class EventPublisher implements EventSink {
                         namespace, topic.path(), queue.size(), enqueueTimeout.toMillis());
                 throw new ShimException(ErrorKind.UNAVAILABLE, "publish " + topic.path() + ": event queue is full");
             }
+            if (closing && stopped.getCount() == 0 && queue.remove(e)) {
+                // close() finished between the check above and the offer: nobody will send it
+                throw new ShimException(ErrorKind.UNAVAILABLE, "publish " + topic.path() + ": event publisher is closed");
+            }
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
             throw new ShimException(ErrorKind.CANCELLED, "publish " + topic.path() + ": interrupted");
@@ -96,15 +105,17 @@ public final class EventPublisher implements EventSink {
 
     /** Events waiting to be delivered. */
     public int queued() {
-        return queue.size();
+        return (int) queue.stream().filter(e -> e != WAKE_UP).count();
     }
 
     private void run() {
         try {
             while (!(closing && queue.isEmpty())) {
                 Event e = queue.poll(50, TimeUnit.MILLISECONDS);
-                if (e != null) {
+                if (e != null && e != WAKE_UP) {
+                    sending = e;
                     deliver(e);
+                    sending = null;
                 }
             }
         } catch (InterruptedException ie) {
@@ -121,6 +132,9 @@ public final class EventPublisher implements EventSink {
                 sink.send(e.namespace(), e.topic(), e.message());
                 return;
             } catch (Exception failure) {
+                if (failure instanceof InterruptedException || Thread.currentThread().isInterrupted()) {
+                    throw new InterruptedException("event publisher stopped while sending " + e.topic().path());
+                }
                 if (attempt >= maxAttempts) {
                     evicted.incrementAndGet();
                     LOG.error("event=event_evicted ns={} topic={} attempts={} reason=\"{}\"", e.namespace(),
@@ -143,6 +157,7 @@ public final class EventPublisher implements EventSink {
      */
     public boolean close(Duration drain) {
         closing = true;
+        queue.offer(WAKE_UP);
         boolean drained;
         try {
             drained = stopped.await(drain.toNanos(), TimeUnit.NANOSECONDS);
@@ -151,9 +166,12 @@ public final class EventPublisher implements EventSink {
             drained = false;
         }
         if (!drained) {
-            sender.interrupt();
-            LOG.error("event=events_dropped_at_close count={} timeout_ms={}", queue.size(), drain.toMillis());
+            queue.remove(WAKE_UP);
+            int dropped = queue.size() + (sending != null ? 1 : 0);
             queue.clear();
+            sender.interrupt();
+            evicted.addAndGet(dropped);
+            LOG.error("event=events_dropped_at_close count={} timeout_ms={}", dropped, drain.toMillis());
         }
         sink.close();
         return drained;

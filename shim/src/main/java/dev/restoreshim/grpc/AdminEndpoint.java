@@ -21,6 +21,8 @@ import java.util.List;
 public final class AdminEndpoint implements AutoCloseable {
     private final GrpcSocketServer server;
     private final HealthStatusManager health;
+    /** Guarded by this. */
+    private boolean stopped;
 
     private AdminEndpoint(GrpcSocketServer server, HealthStatusManager health) {
         this.server = server;
@@ -48,8 +50,11 @@ public final class AdminEndpoint implements AutoCloseable {
     }
 
     /** Reports NOT_SERVING for everything, then stops like {@link TaskEndpoint#shutdown(Duration)}. */
-    public boolean shutdown(Duration drain) {
-        health.enterTerminalState();
+    public synchronized boolean shutdown(Duration drain) {
+        if (!stopped) {
+            stopped = true;
+            health.enterTerminalState();
+        }
         return server.shutdown(drain);
     }
 

@@ -31,6 +31,8 @@ final class GrpcSocketServer {
     private final Server server;
     private final EventLoopGroup ownedGroup;
     private final ExecutorService executor;
+    /** Set by the first {@link #shutdown}; guarded by this. */
+    private boolean stopped;
 
     private GrpcSocketServer(Path socket, Server server, EventLoopGroup ownedGroup, ExecutorService executor) {
         this.socket = socket;
@@ -46,6 +48,16 @@ final class GrpcSocketServer {
      */
     static GrpcSocketServer start(Path socket, List<ServerServiceDefinition> services, EventLoopGroup group)
             throws IOException {
+        return start(socket, services, group, UnixSocketFile.currentUid());
+    }
+
+    /**
+     * Binds and starts, admitting only peers with uid {@code peerUid}.
+     *
+     * @param group shared epoll event loop group, or null for an own one-thread group
+     */
+    static GrpcSocketServer start(Path socket, List<ServerServiceDefinition> services, EventLoopGroup group,
+            int peerUid) throws IOException {
         DomainSocketLogNoise.silence();
         UnixSocketFile.prepareForBind(socket);
         EventLoopGroup loops = group != null ? group : new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
@@ -54,7 +66,8 @@ final class GrpcSocketServer {
                 .channelType(EpollServerDomainSocketChannel.class)
                 .bossEventLoopGroup(loops)
                 .workerEventLoopGroup(loops)
-                .executor(executor);
+                .executor(executor)
+                .protocolNegotiator(new PeerUidNegotiator(peerUid));
         services.forEach(builder::addService);
         try {
             Server server = builder.build().start();
@@ -79,11 +92,15 @@ final class GrpcSocketServer {
 
     /**
      * Stops accepting calls, waits up to {@code drain} for running ones, then cancels the rest and
-     * removes the socket file.
+     * removes the socket file. Idempotent: later calls return true at once.
      *
      * @return true if all calls finished in time
      */
-    boolean shutdown(Duration drain) {
+    synchronized boolean shutdown(Duration drain) {
+        if (stopped) {
+            return true;
+        }
+        stopped = true;
         server.shutdown();
         boolean drained;
         try {

@@ -1,5 +1,6 @@
 package dev.restoreshim.grpc;
 
+import dev.restoreshim.sys.UnixSocketFile;
 import io.grpc.BindableService;
 import io.grpc.ServerInterceptors;
 import io.netty.channel.EventLoopGroup;
@@ -11,7 +12,7 @@ import java.util.List;
 /**
  * Serves the Task service ({@code containerd.task.v3.Task}) to containerd over gRPC on a Unix
  * socket. containerd expects the socket path (not a {@code unix://} URL) in the JSON that
- * {@code start} prints. Each call runs on a virtual thread with {@link CallNamespaceInterceptor}
+ * {@code start} prints. Only peers with the daemon's uid may connect ({@code SO_PEERCRED}). Each call runs on a virtual thread with {@link CallNamespaceInterceptor}
  * and {@link StatusMappingInterceptor} applied.
  */
 public final class TaskEndpoint implements AutoCloseable {
@@ -27,8 +28,17 @@ public final class TaskEndpoint implements AutoCloseable {
      * @param group shared epoll event loop group (the caller shuts it down), or null for an own one
      */
     public static TaskEndpoint start(Path socket, BindableService task, EventLoopGroup group) throws IOException {
+        return start(socket, task, group, UnixSocketFile.currentUid());
+    }
+
+    /**
+     * Like {@link #start(Path, BindableService, EventLoopGroup)}, admitting only peers with uid
+     * {@code peerUid} (default: this process's uid; containerd runs as root).
+     */
+    public static TaskEndpoint start(Path socket, BindableService task, EventLoopGroup group, int peerUid)
+            throws IOException {
         var definition = ServerInterceptors.intercept(task, new StatusMappingInterceptor(), new CallNamespaceInterceptor());
-        return new TaskEndpoint(GrpcSocketServer.start(socket, List.of(definition), group));
+        return new TaskEndpoint(GrpcSocketServer.start(socket, List.of(definition), group, peerUid));
     }
 
     public Path socket() {

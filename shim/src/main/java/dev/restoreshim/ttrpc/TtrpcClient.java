@@ -111,6 +111,9 @@ public final class TtrpcClient implements AutoCloseable {
      */
     public Response call(String service, String method, ByteString payload, Duration timeout, Map<String, String> metadata)
             throws StatusException {
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("ttrpc call timeout: " + timeout + " (expected: > 0)");
+        }
         var request = Request.newBuilder().setService(service).setMethod(method).setPayload(payload)
                 .setTimeoutNano(timeout.toNanos());
         metadata.forEach((k, v) -> request.addMetadata(KeyValue.newBuilder().setKey(k).setValue(v)));

@@ -41,6 +41,10 @@ import org.slf4j.LoggerFactory;
  * the two services share every message.
  */
 public final class TtrpcDispatcher implements AutoCloseable {
+    /** The Task service name containerd dials over TTRPC when {@code start} prints a plain address. */
+    public static final String TASK_V2 = "containerd.task.v2.Task";
+    /** The Task service name of the v3 API (gRPC shims, and TTRPC with bootstrap version 3). */
+    public static final String TASK_V3 = "containerd.task.v3.Task";
     private static final Logger LOG = LoggerFactory.getLogger(TtrpcDispatcher.class);
 
     private final Map<String, ServerMethodDefinition<?, ?>> methods;
@@ -260,6 +264,21 @@ public final class TtrpcDispatcher implements AutoCloseable {
                 methods.put(serviceName + "/" + bare, m);
             }
             return this;
+        }
+
+        /**
+         * Serves a {@code containerd.task.v3.Task} implementation under both Task names,
+         * {@value #TASK_V3} and {@value #TASK_V2}: the two APIs share every message and method.
+         *
+         * @throws IllegalArgumentException if the service is not a v3 Task service
+         */
+        public Builder addTaskService(BindableService v3Task) {
+            ServerServiceDefinition definition = v3Task.bindService();
+            String name = definition.getServiceDescriptor().getName();
+            if (!TASK_V3.equals(name)) {
+                throw new IllegalArgumentException("task service: " + name + " (expected: " + TASK_V3 + ")");
+            }
+            return addService(definition).addAlias(TASK_V2, definition);
         }
 
         /** Runs calls on this executor instead of one virtual thread per call. */

@@ -53,13 +53,13 @@ public final class TtrpcFrameDecoder extends ByteToMessageDecoder {
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         switch (state) {
-            case HEADER -> decodeHeader(ctx, in);
+            case HEADER -> decodeHeader(ctx, in, out);
             case DATA -> decodeData(in, out);
             case DISCARD -> discard(in);
         }
     }
 
-    private void decodeHeader(ChannelHandlerContext ctx, ByteBuf in) {
+    private void decodeHeader(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (in.readableBytes() < HEADER_LENGTH) {
             return;
         }
@@ -73,6 +73,7 @@ public final class TtrpcFrameDecoder extends ByteToMessageDecoder {
             failOnUnknownType(ctx);
         } else {
             state = State.DATA;
+            decodeData(in, out); // at once: an empty frame leaves nothing to read that would call us again
         }
     }
 

@@ -31,24 +31,25 @@ import org.slf4j.LoggerFactory;
  * ttrpc's {@code UnixSocketRequireSameUser}); others are closed at once.
  *
  * <p>{@link #shutdown(Duration)} stops accepting, answers new requests UNAVAILABLE, waits for
- * in-flight calls up to the timeout, then closes every connection (cancelling what still runs).
+ * this server's in-flight calls up to the timeout (polling, as Go's ttrpc does), then closes every
+ * connection (cancelling what still runs). Several servers (one socket per task, say) may share
+ * one dispatcher and one event loop group.
  */
 public final class TtrpcServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TtrpcServer.class);
     private static final TtrpcFrameEncoder ENCODER = new TtrpcFrameEncoder();
 
     private final Path socket;
-    private final TtrpcDispatcher dispatcher;
     private final EventLoopGroup group;
     private final boolean ownsGroup;
     private final Channel serverChannel;
     private final ChannelGroup connections = new DefaultChannelGroup("ttrpc-connections", GlobalEventExecutor.INSTANCE);
+    /** Set once by {@link #shutdown}; read by connection handlers to refuse new requests. */
     private volatile boolean draining;
 
     private TtrpcServer(Path socket, TtrpcDispatcher dispatcher, EventLoopGroup group, boolean ownsGroup, int peerUid)
             throws IOException {
         this.socket = socket;
-        this.dispatcher = dispatcher;
         this.group = group;
         this.ownsGroup = ownsGroup;
         UnixSocketFile.prepareForBind(socket);
@@ -131,23 +132,21 @@ public final class TtrpcServer implements AutoCloseable {
 
     /**
      * Stops accepting, waits up to {@code drain} for in-flight calls, then closes all connections
-     * and removes the socket file. Idempotent.
+     * and removes the socket file. Idempotent: later calls return true at once.
      *
      * @return true if every call finished within the timeout
      */
     public boolean shutdown(Duration drain) {
-        boolean first = !draining;
-        draining = true;
-        serverChannel.close().syncUninterruptibly();
-        boolean drained;
-        try {
-            drained = dispatcher.awaitIdle(drain);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            drained = false;
+        synchronized (this) {
+            if (draining) {
+                return true;
+            }
+            draining = true;
         }
+        serverChannel.close().syncUninterruptibly();
+        boolean drained = awaitIdle(drain);
         if (!drained) {
-            LOG.warn("event=ttrpc_drain_timeout in_flight={} timeout_ms={}", dispatcher.inFlight(), drain.toMillis());
+            LOG.warn("event=ttrpc_drain_timeout in_flight={} timeout_ms={}", running(), drain.toMillis());
         }
         for (Channel c : connections) {
             var handler = c.pipeline().get(TtrpcServerHandler.class);
@@ -159,15 +158,39 @@ public final class TtrpcServer implements AutoCloseable {
         if (ownsGroup) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
-        if (first) {
-            try {
-                Files.deleteIfExists(socket);
-            } catch (IOException e) {
-                LOG.warn("event=ttrpc_socket_not_removed path={} reason=\"{}\"", socket, e.getMessage());
-            }
-            LOG.info("event=ttrpc_server_stopped path={} drained={}", socket, drained);
+        try {
+            Files.deleteIfExists(socket);
+        } catch (IOException e) {
+            LOG.warn("event=ttrpc_socket_not_removed path={} reason=\"{}\"", socket, e.getMessage());
         }
+        LOG.info("event=ttrpc_server_stopped path={} drained={}", socket, drained);
         return drained;
+    }
+
+    /** Calls running on this server's connections (the dispatcher may be shared by several servers). */
+    public int running() {
+        int n = 0;
+        for (Channel c : connections) {
+            var handler = c.pipeline().get(TtrpcServerHandler.class);
+            n += handler == null ? 0 : handler.runningCount();
+        }
+        return n;
+    }
+
+    private boolean awaitIdle(Duration drain) {
+        long deadline = System.nanoTime() + drain.toNanos();
+        while (running() > 0) {
+            if (System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
     }
 
     /** {@link #shutdown(Duration)} with a 5 second drain. */

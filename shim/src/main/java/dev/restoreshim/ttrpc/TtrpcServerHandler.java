@@ -104,7 +104,7 @@ final class TtrpcServerHandler extends SimpleChannelInboundHandler<TtrpcFrame> {
         if (cause instanceof TtrpcProtocolException e) {
             switch (e.violation()) {
                 case FRAME_TOO_LARGE -> {
-                    LOG.warn("event=ttrpc_frame_rejected peer={} reason=\"{}\"", ctx.channel().remoteAddress(), e.getMessage());
+                    LOG.warn("event=ttrpc_frame_rejected reason=\"{}\"", e.getMessage());
                     if (e.isRequest()) {
                         respond(ctx.channel(), e.streamId(), Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()));
                     }
@@ -126,6 +126,11 @@ final class TtrpcServerHandler extends SimpleChannelInboundHandler<TtrpcFrame> {
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         cancelAll(Status.CANCELLED.withDescription("ttrpc connection closed"));
         super.channelInactive(ctx);
+    }
+
+    /** Calls of this connection not yet answered. */
+    int runningCount() {
+        return running.size();
     }
 
     /** Cancels every running call of this connection. */
