@@ -97,9 +97,9 @@ cat >"$tmp/cli" <<EOF
 jar='$libdir/restore-shim.jar'
 aot='$libdir/restore-shim.aot'
 if [ -f "\$aot" ]; then
-    exec '$java' -XX:AOTCache="\$aot" -Xlog:disable -Xlog:all=warning:stderr -jar "\$jar" "\$@"
+    exec '$java' -XX:AOTCache="\$aot" -Xlog:disable -Xlog:all=warning:stderr --sun-misc-unsafe-memory-access=allow -jar "\$jar" "\$@"
 fi
-exec '$java' -jar "\$jar" "\$@"
+exec '$java' --sun-misc-unsafe-memory-access=allow -jar "\$jar" "\$@"
 EOF
 put 0755 "$tmp/cli" "$bindir/restore-shim"
 
@@ -114,7 +114,7 @@ if [[ ! -f $aot || ! -f $stamp || $(cat "$stamp") != "$want_stamp" ]]; then
   fi
   log "training the AOT cache ($training)"
   rm -f "$aot.tmp"
-  if (cd "$tmp" && "$java" -XX:AOTCacheOutput="$aot.tmp" -jar "$libdir/restore-shim.jar" "$training" \
+  if (cd "$tmp" && "$java" -XX:AOTCacheOutput="$aot.tmp" --sun-misc-unsafe-memory-access=allow -jar "$libdir/restore-shim.jar" "$training" \
         >"$tmp/train.log" 2>&1) && [[ -f $aot.tmp ]]; then
     mv -f "$aot.tmp" "$aot"
     printf '%s\n' "$want_stamp" >"$stamp"
