@@ -150,7 +150,7 @@ class LauncherScriptTest {
             }
             assertEquals(1, spawns().size(), "daemons spawned: " + spawns());
             String log = Files.readString(daemon.logFile());
-            assertTrue(log.contains("-Dfake.a=1 -Dfake.b=2 -jar " + tmp.resolve("restore-shim.jar") + " daemon --config " + config
+            assertTrue(log.contains("-Dfake.a=1 -Dfake.b=2 --sun-misc-unsafe-memory-access=allow -jar " + tmp.resolve("restore-shim.jar") + " daemon --config " + config
                     + " --dir " + daemon.dir() + " --containerd-address " + ADDRESS
                     + " --ttrpc-address /run/containerd/containerd.sock.ttrpc"), log);
         });
@@ -206,7 +206,7 @@ class LauncherScriptTest {
         Run r = launcher(tmp, Map.of(), "-namespace", "k8s.io", "-address", ADDRESS, "-publish-binary", "/x",
                 "-id", "c1", "-bundle", "/b/c1", "-debug", "delete");
         assertEquals(0, r.exitCode(), r.stderr());
-        assertTrue(r.stdout().startsWith("DELETE -Dfake.a=1 -Dfake.b=2 -Xlog:disable -Xlog:all=warning:stderr -jar "), r.stdout());
+        assertTrue(r.stdout().startsWith("DELETE -Dfake.a=1 -Dfake.b=2 -Xlog:disable -Xlog:all=warning:stderr --sun-misc-unsafe-memory-access=allow -jar "), r.stdout());
         assertTrue(r.stdout().endsWith("delete --config " + config + " -namespace k8s.io -address " + ADDRESS
                 + " -id c1 -bundle /b/c1"), r.stdout());
     }

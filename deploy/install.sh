@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Installs restore-shim on this node:
+#   PREFIX/lib/restore-shim/restore-shim.jar   the shaded jar (daemon, CLI)
+#   PREFIX/lib/restore-shim/restore-shim.aot   JDK 25 AOT cache trained here (start-up time)
+#   PREFIX/bin/containerd-shim-restore-v2      the launcher containerd executes
+#   PREFIX/bin/restore-shim                    CLI wrapper (status, version, ...)
+#   SYSCONFDIR/restore-shim/config.toml        seeded from deploy/config.toml.example if absent
+# Idempotent: files are replaced only when their content changes, the AOT cache is retrained only
+# when the jar or the java binary changed, and an existing config.toml is never touched.
+#
+# usage: deploy/install.sh [--prefix DIR] [--sysconfdir DIR] [--java PATH] [--jar FILE]
+#   --prefix      default /usr/local
+#   --sysconfdir  default /etc
+#   --java        java binary of a JDK/JRE 25 (default: the JDK 25 that setup-host.sh finds)
+#   --jar         install this jar instead of building with Maven
+set -euo pipefail
+
+log() { printf 'install: %s\n' "$*" >&2; }
+fail() { log "$*"; exit 1; }
+
+prefix=/usr/local
+sysconfdir=/etc
+java=''
+jar=''
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --prefix) prefix=${2:?--prefix needs a directory}; shift 2 ;;
+    --prefix=*) prefix=${1#*=}; shift ;;
+    --sysconfdir) sysconfdir=${2:?--sysconfdir needs a directory}; shift 2 ;;
+    --sysconfdir=*) sysconfdir=${1#*=}; shift ;;
+    --java) java=${2:?--java needs a path}; shift 2 ;;
+    --java=*) java=${1#*=}; shift ;;
+    --jar) jar=${2:?--jar needs a file}; shift 2 ;;
+    --jar=*) jar=${1#*=}; shift ;;
+    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) fail "unknown argument $1 (try --help)" ;;
+  esac
+done
+[[ $prefix == /* ]] || fail "--prefix must be absolute, got $prefix"
+[[ $sysconfdir == /* ]] || fail "--sysconfdir must be absolute, got $sysconfdir"
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+jdk25() {
+  for d in /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-25-openjdk-amd64; do
+    [[ -x $d/bin/javac ]] && { echo "$d"; return 0; }
+  done
+  return 1
+}
+
+if [[ -z $java ]]; then
+  home=$(jdk25) || fail "no JDK 25 found (run deploy/setup-host.sh, or pass --java)"
+  java=$home/bin/java
+fi
+[[ -x $java ]] || fail "java $java is not executable"
+java_version=$("$java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.runtime.version = //p')
+[[ ${java_version%%[.+-]*} -ge 25 ]] 2>/dev/null || fail "java $java is version '$java_version', need 25 or later"
+
+# --- build ---------------------------------------------------------------------------------------
+if [[ -z $jar ]]; then
+  command -v mvn >/dev/null || fail "mvn not found (run deploy/setup-host.sh, or pass --jar)"
+  [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/javac ]] || JAVA_HOME=$(jdk25) || fail "no JDK 25 to build with"
+  export JAVA_HOME
+  log "building with Maven (JAVA_HOME=$JAVA_HOME)"
+  (cd "$repo" && mvn -q -B -DskipTests -pl shim -am package) || fail "Maven build failed"
+  jar=$repo/shim/target/restore-shim.jar
+fi
+[[ -f $jar ]] || fail "jar $jar not found"
+
+# --- install files (only when the content changed) -----------------------------------------------
+changed=()
+put() { # mode source-file target
+  if [[ -f $3 ]] && cmp -s "$2" "$3"; then return 0; fi
+  install -D -m "$1" "$2" "$3.new.$$" && mv -f "$3.new.$$" "$3"
+  changed+=("$3")
+}
+
+libdir=$prefix/lib/restore-shim
+bindir=$prefix/bin
+version=$("$java" -jar "$jar" version 2>/dev/null | sed -n 's/^restore-shim //p') || true
+version=${version:-unknown}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+put 0644 "$jar" "$libdir/restore-shim.jar"
+
+sed -e "s|^INSTALLED_JAVA='@JAVA@'|INSTALLED_JAVA='$java'|" \
+    -e "s|^INSTALLED_JAR='@JAR@'|INSTALLED_JAR='$libdir/restore-shim.jar'|" \
+    -e "s|^INSTALLED_VERSION='@VERSION@'|INSTALLED_VERSION='$version'|" \
+    "$repo/deploy/containerd-shim-restore-v2" >"$tmp/launcher"
+grep -q "^INSTALLED_JAR='$libdir/restore-shim.jar'" "$tmp/launcher" || fail "could not substitute paths in the launcher"
+put 0755 "$tmp/launcher" "$bindir/containerd-shim-restore-v2"
+
+cat >"$tmp/cli" <<EOF
+#!/bin/sh
+# restore-shim CLI, installed by deploy/install.sh. The AOT cache only speeds up start-up.
+jar='$libdir/restore-shim.jar'
+aot='$libdir/restore-shim.aot'
+if [ -f "\$aot" ]; then
+    exec '$java' -XX:AOTCache="\$aot" -Xlog:disable -Xlog:all=warning:stderr --sun-misc-unsafe-memory-access=allow -jar "\$jar" "\$@"
+fi
+exec '$java' --sun-misc-unsafe-memory-access=allow -jar "\$jar" "\$@"
+EOF
+put 0755 "$tmp/cli" "$bindir/restore-shim"
+
+# --- JDK 25 AOT cache (JEP 483/514): retrain when the jar or the JVM changed -----------------------
+aot=$libdir/restore-shim.aot
+stamp=$libdir/restore-shim.aot.stamp
+want_stamp="$(sha256sum "$libdir/restore-shim.jar" | cut -c1-64) $java $java_version"
+if [[ ! -f $aot || ! -f $stamp || $(cat "$stamp") != "$want_stamp" ]]; then
+  training=version
+  if "$java" -jar "$libdir/restore-shim.jar" help 2>/dev/null | grep -q '^  train '; then
+    training=train
+  fi
+  log "training the AOT cache ($training)"
+  rm -f "$aot.tmp"
+  if (cd "$tmp" && "$java" -XX:AOTCacheOutput="$aot.tmp" --sun-misc-unsafe-memory-access=allow -jar "$libdir/restore-shim.jar" "$training" \
+        >"$tmp/train.log" 2>&1) && [[ -f $aot.tmp ]]; then
+    mv -f "$aot.tmp" "$aot"
+    printf '%s\n' "$want_stamp" >"$stamp"
+    changed+=("$aot")
+  else
+    rm -f "$aot.tmp"
+    log "AOT training failed (start-up will be slower; details follow)"
+    tail -n 5 "$tmp/train.log" >&2 || true
+  fi
+fi
+
+# --- config ---------------------------------------------------------------------------------------
+config=$sysconfdir/restore-shim/config.toml
+if [[ ! -e $config ]]; then
+  install -D -m 0644 "$repo/deploy/config.toml.example" "$config"
+  changed+=("$config")
+fi
+
+if [[ ${#changed[@]} -eq 0 ]]; then
+  log "restore-shim $version already installed in $prefix"
+else
+  log "restore-shim $version installed: ${changed[*]}"
+fi
+log "register the handler: deploy/containerd/restore-shim.toml (containerd) or deploy/crio/10-restore-shim.conf (CRI-O)"
