@@ -68,8 +68,8 @@ class PodLifecycleIT {
 
         String app = kubelet.createContainer(pod, "app", images.app());
         kubelet.start(app);
-        ContainerStatus running = kubelet.awaitState(app, ContainerState.CONTAINER_RUNNING, Duration.ofSeconds(10));
-        assertTrue(running.getStartedAt() > 0, "started_at set: " + running);
+        ContainerStatus started = kubelet.awaitState(app, ContainerState.CONTAINER_RUNNING, Duration.ofSeconds(10));
+        assertTrue(started.getStartedAt() > 0, "started_at set: " + started);
 
         var log = pod.logDir().resolve("app/0.log");
         String logged = KubeletFlow.awaitFile(log, s -> s.contains(TestImages.APP_STARTED) && s.contains("app: tick 1"),
@@ -77,6 +77,9 @@ class PodLifecycleIT {
         assertTrue(logged.lines().anyMatch(l -> l.matches("\\S+ stdout [FP] " + TestImages.APP_STARTED)),
                 "CRI log format <time> stdout F <line>:\n" + logged);
 
+        var running = containerd.processes();
+        assertTrue(running.stream().anyMatch(p -> p.matched().equals("cgroup")) && running.stream().anyMatch(p -> !p.matched().equals("cgroup")),
+                "the leak scan sees the pod's containers and its shim: " + running);
         execSync(containerd, app);
         containerStats(cri, app);
         var listed = cri.runtime().listContainers(ListContainersRequest.newBuilder()
