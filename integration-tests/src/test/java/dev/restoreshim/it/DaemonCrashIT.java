@@ -55,7 +55,7 @@ class DaemonCrashIT {
         awaitNoContainerProcesses(containerd);
         Path bundle = containerd.state().resolve("io.containerd.runtime.v2.task/k8s.io").resolve(app);
         assertEquals(List.of(), HostScan.mountsUnder(bundle), "mounts of the dead task");
-        assertEquals(List.of(), LeakCheck.stateNaming(List.of(app), containerd.shimState(), containerd.runcRoot()),
+        assertEquals(List.of(), LeakCheck.stateNaming(List.of(app), containerd.shimState(), containerd.shimRuncRoot(), containerd.runcRoot()),
                 "restore-shim / runc state of the dead task");
 
         containerd.cri().runtime().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(app).build());

@@ -69,6 +69,24 @@ final class InstanceCleanup {
         }
     }
 
+    /** Copies restore-shim's daemon logs ({@code <state>/d/<id>/daemon.log}) next to containerd's log. */
+    static void keepDaemonLogs(Path shimState, Path target, List<String> problems) {
+        Path daemons = shimState.resolve("d");
+        if (!Files.isDirectory(daemons)) {
+            return;
+        }
+        try (Stream<Path> dirs = Files.list(daemons)) {
+            for (Path daemon : dirs.toList()) {
+                Path log = daemon.resolve("daemon.log");
+                if (Files.isRegularFile(log)) {
+                    Files.copy(log, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        } catch (IOException e) {
+            problems.add("cannot keep daemon log: " + e.getMessage());
+        }
+    }
+
     static void deleteDir(Path dir, List<String> problems) {
         if (!HostScan.mountsUnder(dir).isEmpty()) {
             problems.add("not deleting " + dir + ": mounts remain");

@@ -37,7 +37,7 @@ public final class LeakCheck {
             leftovers.add("mounts: " + mounts);
         }
         List<Path> files = stateNaming(ids, containerd.state().resolve("io.containerd.runtime.v2.task"),
-                containerd.runcRoot(), containerd.shimState());
+                containerd.runcRoot(), containerd.shimState(), containerd.shimRuncRoot());
         if (!files.isEmpty()) {
             leftovers.add("task state: " + files);
         }

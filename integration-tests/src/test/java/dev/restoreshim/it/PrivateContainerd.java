@@ -132,6 +132,11 @@ public final class PrivateContainerd implements AutoCloseable {
         return dir.resolve("runc");
     }
 
+    /** The OCI runtime root restore-shim uses for this instance. */
+    public Path shimRuncRoot() {
+        return dir.resolve("shim/runc");
+    }
+
     /** Directory for pod log dirs. */
     public Path podLogs() {
         return dir.resolve("logs");
@@ -209,16 +214,27 @@ public final class PrivateContainerd implements AutoCloseable {
                 """.formatted(registryHost));
     }
 
-    /** restore-shim's per-instance config: own state dir and protocol. */
+    /**
+     * restore-shim's per-instance config (keys of {@code dev.restoreshim.config.ConfigFile}): own
+     * state dir, runc root and restore cache under the instance dir, the protocol of the variant,
+     * and the JDK running the tests for the daemon (the host's default java may be older).
+     */
     static String shimConfigToml(Path dir, Handler handler) {
         return """
                 # restore-shim config for one integration-test containerd instance
                 state_dir = "%s"
+                runtime_root = "%s"
                 protocol = "%s"
                 runtime = "runc"
                 criu = "criu"
                 log_level = "debug"
-                """.formatted(dir.resolve("shim/state"), handler.protocol() == null ? "ttrpc" : handler.protocol());
+                java = "%s"
+
+                [restore]
+                cache_dir = "%s"
+                """.formatted(dir.resolve("shim/state"), dir.resolve("shim/runc"),
+                handler.protocol() == null ? "ttrpc" : handler.protocol(),
+                Path.of(System.getProperty("java.home"), "bin", "java"), dir.resolve("shim/cache"));
     }
 
     /** Tears down everything of this instance; never throws for a cleanup step that fails. */
@@ -240,6 +256,7 @@ public final class PrivateContainerd implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         InstanceCleanup.killProcesses(processes(), problems);
+        InstanceCleanup.keepDaemonLogs(shimState(), log.resolveSibling("daemon-" + name + ".log"), problems);
         InstanceCleanup.unmountAll(dir, problems);
         InstanceCleanup.removeCgroups(cgroupParent, problems);
         if (!Boolean.getBoolean("it.keep")) {
