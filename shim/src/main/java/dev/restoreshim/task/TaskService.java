@@ -1,0 +1,289 @@
+package dev.restoreshim.task;
+
+import com.google.protobuf.Any;
+import dev.restoreshim.errors.ShimException;
+import dev.restoreshim.process.Container;
+import dev.restoreshim.process.CreateSpec;
+import dev.restoreshim.process.ExecSpec;
+import dev.restoreshim.process.ExitInfo;
+import dev.restoreshim.process.MountSpec;
+import dev.restoreshim.process.ProcessState;
+import dev.restoreshim.proto.containerd.types.task.ProcessInfo;
+import dev.restoreshim.proto.runc.ProcessDetails;
+import dev.restoreshim.proto.task.CheckpointTaskRequest;
+import dev.restoreshim.proto.task.CloseIORequest;
+import dev.restoreshim.proto.task.ConnectRequest;
+import dev.restoreshim.proto.task.ConnectResponse;
+import dev.restoreshim.proto.task.CreateTaskRequest;
+import dev.restoreshim.proto.task.CreateTaskResponse;
+import dev.restoreshim.proto.task.DeleteRequest;
+import dev.restoreshim.proto.task.DeleteResponse;
+import dev.restoreshim.proto.task.ExecProcessRequest;
+import dev.restoreshim.proto.task.KillRequest;
+import dev.restoreshim.proto.task.PauseRequest;
+import dev.restoreshim.proto.task.PidsRequest;
+import dev.restoreshim.proto.task.PidsResponse;
+import dev.restoreshim.proto.task.ResizePtyRequest;
+import dev.restoreshim.proto.task.ResumeRequest;
+import dev.restoreshim.proto.task.ShutdownRequest;
+import dev.restoreshim.proto.task.StartRequest;
+import dev.restoreshim.proto.task.StartResponse;
+import dev.restoreshim.proto.task.StateRequest;
+import dev.restoreshim.proto.task.StateResponse;
+import dev.restoreshim.proto.task.StatsRequest;
+import dev.restoreshim.proto.task.StatsResponse;
+import dev.restoreshim.proto.task.UpdateTaskRequest;
+import dev.restoreshim.proto.task.WaitRequest;
+import dev.restoreshim.proto.task.WaitResponse;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The transport-neutral Task API of the node daemon: every task of every namespace of one
+ * containerd. Requests arrive as protobuf and stop here: they become {@link CreateSpec} and the
+ * other process records. Events are published in the order containerd requires: create, start,
+ * exec exits, init exit, delete; a process that exits while its Start is still being answered has
+ * its exit published after the start event ({@link Task#lifecycle()}).
+ */
+public final class TaskService {
+    private static final Logger log = LoggerFactory.getLogger(TaskService.class);
+    static final String VERSION = "restore-shim/1";
+
+    private final ConcurrentMap<TaskKey, Task> tasks = new ConcurrentHashMap<>();
+    private final TaskRuntime runtime;
+    private final TaskStore store;
+    private final TaskEvents events;
+    private final Runnable shutdownWhenIdle;
+
+    /**
+     * @param runtime          creates and adopts containers (runc, and the restore path)
+     * @param store            per-task state files
+     * @param publisher        ordered event publisher
+     * @param shutdownWhenIdle called when containerd asks for shutdown and no task is left
+     */
+    public TaskService(TaskRuntime runtime, TaskStore store, TaskEvents.Publisher publisher,
+                       Runnable shutdownWhenIdle) {
+        this.runtime = runtime;
+        this.store = store;
+        this.events = new TaskEvents(publisher);
+        this.shutdownWhenIdle = shutdownWhenIdle;
+    }
+
+    public CreateTaskResponse create(CreateTaskRequest r) {
+        TaskKey key = TaskKey.of(r.getId());
+        String ns = key.namespace();
+        Task placeholder = new Task(key);
+        if (tasks.putIfAbsent(key, placeholder) != null) {
+            throw ShimException.alreadyExists("create task " + key + ": a task with this id exists");
+        }
+        try {
+            CreateSpec spec = createSpec(ns, r);
+            TaskRecord record = new TaskRecord(ns, r.getId(), Path.of(r.getBundle()), 0, r.getStdin(),
+                    r.getStdout(), r.getStderr(), r.getTerminal(), !r.getRootfsList().isEmpty(),
+                    r.getRootfsList().stream().map(m -> m.getType() + ":" + m.getSource()).toList(),
+                    r.getCheckpoint(), Instant.now());
+            store.save(record);
+            Container container;
+            try {
+                container = runtime.create(spec, (execId, pid, exit) -> onExit(key, execId, pid, exit));
+            } catch (RuntimeException e) {
+                store.remove(key);
+                throw e;
+            }
+            int pid = container.pid();
+            placeholder.attach(container, record.withPid(pid));
+            store.save(placeholder.record());
+            synchronized (placeholder.lifecycle()) {
+                events.created(ns, r, pid);
+            }
+            log.info("event=created ns={} id={} pid={}", ns, r.getId(), pid);
+            return CreateTaskResponse.newBuilder().setPid(pid).build();
+        } catch (RuntimeException e) {
+            tasks.remove(key, placeholder);
+            throw e;
+        }
+    }
+
+    public StartResponse start(StartRequest r) {
+        Task task = task(r.getId());
+        synchronized (task.lifecycle()) {
+            int pid = task.container().start(r.getExecId());
+            if (r.getExecId().isEmpty()) {
+                events.started(task.key().namespace(), r.getId(), pid);
+            } else {
+                events.execStarted(task.key().namespace(), r.getId(), r.getExecId(), pid);
+            }
+            return StartResponse.newBuilder().setPid(pid).build();
+        }
+    }
+
+    public DeleteResponse delete(DeleteRequest r) {
+        Task task = task(r.getId());
+        ExitInfo exit = task.container().delete(r.getExecId());
+        if (r.getExecId().isEmpty()) {
+            tasks.remove(task.key(), task);
+            store.remove(task.key());
+            synchronized (task.lifecycle()) {
+                events.deleted(task.key().namespace(), r.getId(), exit.pid(), exit.status(), exit.exitedAt());
+            }
+            log.info("event=deleted ns={} id={} exit={}", task.key().namespace(), r.getId(), exit.status());
+        }
+        return DeleteResponse.newBuilder().setPid(exit.pid()).setExitStatus(exit.status())
+                .setExitedAt(TaskEvents.timestamp(exit.exitedAt())).build();
+    }
+
+    public StateResponse state(StateRequest r) {
+        Task task = task(r.getId());
+        ProcessState s = task.container().state(r.getExecId());
+        var b = StateResponse.newBuilder()
+                .setId(r.getId()).setExecId(r.getExecId()).setBundle(task.record().bundle().toString())
+                .setPid(s.pid()).setStatus(s.status().wire())
+                .setStdin(s.stdin()).setStdout(s.stdout()).setStderr(s.stderr()).setTerminal(s.terminal())
+                .setExitStatus(s.exitStatus());
+        if (s.exitedAt() != null) {
+            b.setExitedAt(TaskEvents.timestamp(s.exitedAt()));
+        }
+        return b.build();
+    }
+
+    public PidsResponse pids(PidsRequest r) {
+        Task task = task(r.getId());
+        var b = PidsResponse.newBuilder();
+        for (var p : task.container().pids()) {
+            var info = ProcessInfo.newBuilder().setPid(p.pid());
+            if (!p.execId().isEmpty()) {
+                info.setInfo(Any.pack(ProcessDetails.newBuilder().setExecId(p.execId()).build(), ""));
+            }
+            b.addProcesses(info);
+        }
+        return b.build();
+    }
+
+    public void pause(PauseRequest r) {
+        Task task = task(r.getId());
+        task.container().pause();
+        events.paused(task.key().namespace(), r.getId());
+    }
+
+    public void resume(ResumeRequest r) {
+        Task task = task(r.getId());
+        task.container().resume();
+        events.resumed(task.key().namespace(), r.getId());
+    }
+
+    public void checkpoint(CheckpointTaskRequest r) {
+        task(r.getId());
+        throw ShimException.notImplemented("checkpoint task " + r.getId()
+                + ": checkpointing through restore-shim is not supported; use the runc handler to checkpoint");
+    }
+
+    public void kill(KillRequest r) {
+        task(r.getId()).container().kill(r.getExecId(), r.getSignal(), r.getAll());
+    }
+
+    public void exec(ExecProcessRequest r) {
+        Task task = task(r.getId());
+        if (r.getExecId().isEmpty()) {
+            throw ShimException.invalidArgument("exec in task " + r.getId() + ": exec_id is empty");
+        }
+        task.container().exec(new ExecSpec(r.getExecId(), r.getTerminal(), r.getStdin(), r.getStdout(),
+                r.getStderr(), r.getSpec().getValue().toByteArray()));
+        events.execAdded(task.key().namespace(), r.getId(), r.getExecId());
+    }
+
+    public void resizePty(ResizePtyRequest r) {
+        task(r.getId()).container().resizePty(r.getExecId(), r.getWidth(), r.getHeight());
+    }
+
+    public void closeIo(CloseIORequest r) {
+        if (r.getStdin()) {
+            task(r.getId()).container().closeIo(r.getExecId());
+        }
+    }
+
+    public void update(UpdateTaskRequest r) {
+        task(r.getId()).container().update(r.getResources().getValue().toByteArray());
+    }
+
+    /** Completes when the process has exited; never blocks the calling thread. */
+    public CompletableFuture<WaitResponse> await(WaitRequest r) {
+        return task(r.getId()).container().exited(r.getExecId())
+                .thenApply(exit -> WaitResponse.newBuilder().setExitStatus(exit.status())
+                        .setExitedAt(TaskEvents.timestamp(exit.exitedAt())).build());
+    }
+
+    public StatsResponse stats(StatsRequest r) {
+        Task task = task(r.getId());
+        return StatsResponse.newBuilder().setStats(runtime.stats(task.container())).build();
+    }
+
+    public ConnectResponse connect(ConnectRequest r) {
+        Task task = task(r.getId());
+        return ConnectResponse.newBuilder().setShimPid((int) ProcessHandle.current().pid())
+                .setTaskPid(task.container().pid()).setVersion(VERSION).build();
+    }
+
+    /** containerd asks every shim to shut down after a delete; the node daemon stays while it has tasks. */
+    public void shutdown(ShutdownRequest r) {
+        if (tasks.isEmpty()) {
+            shutdownWhenIdle.run();
+        }
+    }
+
+    /** Snapshot of the tasks, for status reporting. */
+    public List<Task> list() {
+        return tasks.values().stream().filter(Task::attached).toList();
+    }
+
+    /** Re-adopts the tasks of a previous daemon from their state files; drops those that are gone. */
+    public void adoptAll() {
+        for (TaskRecord record : store.loadAll()) {
+            TaskKey key = record.key();
+            Task task = new Task(key);
+            try {
+                Container c = runtime.adopt(record, (execId, pid, exit) -> onExit(key, execId, pid, exit));
+                task.attach(c, record);
+                tasks.put(key, task);
+                log.info("event=adopted ns={} id={} pid={}", key.namespace(), key.id(), record.pid());
+            } catch (RuntimeException e) {
+                log.warn("event=adopt_failed ns={} id={} reason={}", key.namespace(), key.id(), e.getMessage());
+                runtime.cleanup(record);
+                store.remove(key);
+            }
+        }
+    }
+
+    private void onExit(TaskKey key, String execId, int pid, ExitInfo exit) {
+        Task task = tasks.get(key);
+        Object lock = task == null ? new Object() : task.lifecycle();
+        synchronized (lock) {
+            String processId = execId.isEmpty() ? key.id() : execId;
+            events.exited(key.namespace(), key.id(), processId, pid, exit.status(), exit.exitedAt());
+        }
+        log.info("event=exited ns={} id={} exec={} pid={} status={}", key.namespace(), key.id(), execId, pid,
+                exit.status());
+    }
+
+    private Task task(String id) {
+        TaskKey key = TaskKey.of(id);
+        Task task = tasks.get(key);
+        if (task == null || !task.attached()) {
+            throw ShimException.notFound("task " + key + " not found");
+        }
+        return task;
+    }
+
+    private static CreateSpec createSpec(String ns, CreateTaskRequest r) {
+        List<MountSpec> rootfs = r.getRootfsList().stream()
+                .map(m -> new MountSpec(m.getType(), m.getSource(), m.getTarget(), m.getOptionsList()))
+                .toList();
+        return new CreateSpec(ns, r.getId(), Path.of(r.getBundle()), rootfs, r.getTerminal(),
+                r.getStdin(), r.getStdout(), r.getStderr(), r.getCheckpoint());
+    }
+}
