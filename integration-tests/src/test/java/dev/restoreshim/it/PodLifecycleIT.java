@@ -19,6 +19,7 @@ import dev.restoreshim.proto.cri.PodSandboxState;
 import dev.restoreshim.proto.cri.PodSandboxStatus;
 import dev.restoreshim.proto.cri.PodSandboxStatusRequest;
 import dev.restoreshim.proto.cri.RemoveContainerRequest;
+import dev.restoreshim.proto.cri.ReopenContainerLogRequest;
 import dev.restoreshim.proto.cri.RemovePodSandboxRequest;
 import dev.restoreshim.proto.cri.StopContainerRequest;
 import dev.restoreshim.proto.cri.StopPodSandboxRequest;
@@ -81,6 +82,7 @@ class PodLifecycleIT {
         assertTrue(running.stream().anyMatch(p -> p.matched().equals("cgroup")) && running.stream().anyMatch(p -> !p.matched().equals("cgroup")),
                 "the leak scan sees the pod's containers and its shim: " + running);
         execSync(containerd, app);
+        reopenLog(cri, app, log);
         containerStats(cri, app);
         var listed = cri.runtime().listContainers(ListContainersRequest.newBuilder()
                 .setFilter(ContainerFilter.newBuilder().setPodSandboxId(pod.id())).build()).getContainersList();
@@ -101,6 +103,13 @@ class PodLifecycleIT {
         cri.runtime().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
         cri.runtime().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
         LeakCheck.assertClean(containerd, List.of(pod.id(), app));
+    }
+
+    /** Log rotation as the kubelet does it: rename the file, ReopenContainerLog, new lines go to a new file. */
+    private static void reopenLog(CriClient cri, String app, java.nio.file.Path log) throws Exception {
+        java.nio.file.Files.move(log, log.resolveSibling("0.log.1"));
+        cri.runtime().reopenContainerLog(ReopenContainerLogRequest.newBuilder().setContainerId(app).build());
+        KubeletFlow.awaitFile(log, s -> s.contains("app: tick"), Duration.ofSeconds(10));
     }
 
     private static void execSync(PrivateContainerd containerd, String app) {
