@@ -9,17 +9,26 @@ import dev.restoreshim.process.Container;
  */
 public final class Task {
     private final TaskKey key;
-    private final Object lifecycle = new Object();
     private volatile Container container;
     private volatile TaskRecord record;
+    private volatile AutoCloseable oomWatch = () -> { };
 
     Task(TaskKey key) {
         this.key = key;
     }
 
-    void attach(Container c, TaskRecord r) {
+    void attach(Container c, TaskRecord r, AutoCloseable oomWatch) {
         this.record = r;
+        this.oomWatch = oomWatch;
         this.container = c;
+    }
+
+    void stopOomWatch() {
+        try {
+            oomWatch.close();
+        } catch (Exception e) {
+            // a watch that cannot be closed holds no resource worth failing a delete for
+        }
     }
 
     public boolean attached() {
@@ -36,13 +45,5 @@ public final class Task {
 
     public TaskRecord record() {
         return record;
-    }
-
-    /**
-     * Held while a lifecycle event is published together with the operation that causes it, so that
-     * an exit observed during Start is published after the start event.
-     */
-    Object lifecycle() {
-        return lifecycle;
     }
 }

@@ -21,9 +21,9 @@ import java.time.Instant;
  * order rules (create, start, exec exits, init exit, delete) are kept by {@link TaskService}; this
  * class only shapes messages.
  */
-final class TaskEvents {
+public final class TaskEvents {
     /** Receives (namespace, topic+event) in publish order. */
-    interface Publisher {
+    public interface Publisher {
         void publish(String namespace, Topic topic, Message event);
     }
 

@@ -2,23 +2,24 @@ package dev.restoreshim.task;
 
 import com.google.protobuf.Any;
 import dev.restoreshim.process.Container;
+import dev.restoreshim.process.ContainerRecord;
 import dev.restoreshim.process.CreateSpec;
 import dev.restoreshim.process.ExitListener;
 
 /**
  * How tasks get their containers: an ordinary create through the OCI runtime, or a restore when
- * the request names a checkpoint. Implemented in the daemon wiring; faked in tests.
+ * the request names a checkpoint. Implemented by {@link OciTaskRuntime}; faked in tests.
  */
 public interface TaskRuntime {
-    /** Creates (or restores) the container; exits are reported to {@code exits} in containerd's order. */
-    Container create(CreateSpec spec, ExitListener exits);
+    /** Creates (or restores) the container; starts and exits go to {@code listener} in containerd's order. */
+    Container create(CreateSpec spec, ExitListener listener);
 
-    /** Rebuilds a running task of a previous daemon from its record. */
-    Container adopt(TaskRecord record, ExitListener exits);
+    /** Rebuilds a task of a previous daemon from its record. */
+    Container adopt(ContainerRecord record, ExitListener listener);
 
-    /** Removes what is left of a task that could not be adopted: container, mounts. */
-    void cleanup(TaskRecord record);
+    /** Removes a container that was created but cannot be kept (its state could not be saved). */
+    void cleanup(Container container);
 
-    /** cgroup metrics of the task's init process, as an io.containerd.cgroups Metrics Any. */
-    Any stats(Container container);
+    /** cgroup metrics of a task's init process, as an io.containerd.cgroups Metrics Any. */
+    Any stats(int pid);
 }

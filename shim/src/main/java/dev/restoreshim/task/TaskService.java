@@ -1,13 +1,17 @@
 package dev.restoreshim.task;
 
 import com.google.protobuf.Any;
+import dev.restoreshim.cgroups.OomWatcher;
 import dev.restoreshim.errors.ShimException;
 import dev.restoreshim.process.Container;
 import dev.restoreshim.process.CreateSpec;
 import dev.restoreshim.process.ExecSpec;
 import dev.restoreshim.process.ExitInfo;
+import dev.restoreshim.process.ExitListener;
 import dev.restoreshim.process.MountSpec;
 import dev.restoreshim.process.ProcessState;
+import dev.restoreshim.process.Stdio;
+import dev.restoreshim.proto.containerd.types.task.Status;
 import dev.restoreshim.proto.containerd.types.task.ProcessInfo;
 import dev.restoreshim.proto.runc.ProcessDetails;
 import dev.restoreshim.proto.task.CheckpointTaskRequest;
@@ -49,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * containerd. Requests arrive as protobuf and stop here: they become {@link CreateSpec} and the
  * other process records. Events are published in the order containerd requires: create, start,
  * exec exits, init exit, delete; a process that exits while its Start is still being answered has
- * its exit published after the start event ({@link Task#lifecycle()}).
+ * its exit published after the start event (the container's {@link ExitListener} guarantees it).
  */
 public final class TaskService {
     private static final Logger log = LoggerFactory.getLogger(TaskService.class);
@@ -59,68 +63,54 @@ public final class TaskService {
     private final TaskRuntime runtime;
     private final TaskStore store;
     private final TaskEvents events;
+    private final OomWatcher oom;
     private final Runnable shutdownWhenIdle;
 
     /**
      * @param runtime          creates and adopts containers (runc, and the restore path)
      * @param store            per-task state files
      * @param publisher        ordered event publisher
+     * @param oom              reports OOM kills of a task's cgroup
      * @param shutdownWhenIdle called when containerd asks for shutdown and no task is left
      */
-    public TaskService(TaskRuntime runtime, TaskStore store, TaskEvents.Publisher publisher,
+    public TaskService(TaskRuntime runtime, TaskStore store, TaskEvents.Publisher publisher, OomWatcher oom,
                        Runnable shutdownWhenIdle) {
         this.runtime = runtime;
         this.store = store;
         this.events = new TaskEvents(publisher);
+        this.oom = oom;
         this.shutdownWhenIdle = shutdownWhenIdle;
     }
 
     public CreateTaskResponse create(CreateTaskRequest r) {
         TaskKey key = TaskKey.of(r.getId());
-        String ns = key.namespace();
         Task placeholder = new Task(key);
         if (tasks.putIfAbsent(key, placeholder) != null) {
             throw ShimException.alreadyExists("create task " + key + ": a task with this id exists");
         }
         try {
-            CreateSpec spec = createSpec(ns, r);
-            TaskRecord record = new TaskRecord(ns, r.getId(), Path.of(r.getBundle()), 0, r.getStdin(),
-                    r.getStdout(), r.getStderr(), r.getTerminal(), !r.getRootfsList().isEmpty(),
-                    r.getRootfsList().stream().map(m -> m.getType() + ":" + m.getSource()).toList(),
-                    r.getCheckpoint(), Instant.now());
-            store.save(record);
-            Container container;
+            Container container = runtime.create(createSpec(key.namespace(), r), listener(key));
+            TaskRecord record = new TaskRecord(container.record(), r.getCheckpoint(), Instant.now());
             try {
-                container = runtime.create(spec, (execId, pid, exit) -> onExit(key, execId, pid, exit));
+                store.save(record);
             } catch (RuntimeException e) {
-                store.remove(key);
+                runtime.cleanup(container);
                 throw e;
             }
-            int pid = container.pid();
-            placeholder.attach(container, record.withPid(pid));
-            store.save(placeholder.record());
-            synchronized (placeholder.lifecycle()) {
-                events.created(ns, r, pid);
-            }
-            log.info("event=created ns={} id={} pid={}", ns, r.getId(), pid);
-            return CreateTaskResponse.newBuilder().setPid(pid).build();
+            placeholder.attach(container, record, watchOom(key, container.pid()));
+            events.created(key.namespace(), r, container.pid());
+            log.info("event=created ns={} id={} pid={}", key.namespace(), key.id(), container.pid());
+            return CreateTaskResponse.newBuilder().setPid(container.pid()).build();
         } catch (RuntimeException e) {
             tasks.remove(key, placeholder);
             throw e;
         }
     }
 
+    /** Starts the init or an exec; the start event comes from the container's listener, in order. */
     public StartResponse start(StartRequest r) {
-        Task task = task(r.getId());
-        synchronized (task.lifecycle()) {
-            int pid = task.container().start(r.getExecId());
-            if (r.getExecId().isEmpty()) {
-                events.started(task.key().namespace(), r.getId(), pid);
-            } else {
-                events.execStarted(task.key().namespace(), r.getId(), r.getExecId(), pid);
-            }
-            return StartResponse.newBuilder().setPid(pid).build();
-        }
+        int pid = task(r.getId()).container().start(r.getExecId());
+        return StartResponse.newBuilder().setPid(pid).build();
     }
 
     public DeleteResponse delete(DeleteRequest r) {
@@ -128,13 +118,12 @@ public final class TaskService {
         ExitInfo exit = task.container().delete(r.getExecId());
         if (r.getExecId().isEmpty()) {
             tasks.remove(task.key(), task);
+            task.stopOomWatch();
             store.remove(task.key());
-            synchronized (task.lifecycle()) {
-                events.deleted(task.key().namespace(), r.getId(), exit.pid(), exit.status(), exit.exitedAt());
-            }
-            log.info("event=deleted ns={} id={} exit={}", task.key().namespace(), r.getId(), exit.status());
+            events.deleted(task.key().namespace(), r.getId(), exit.pid(), exit.exitStatus(), exit.exitedAt());
+            log.info("event=deleted ns={} id={} exit={}", task.key().namespace(), r.getId(), exit.exitStatus());
         }
-        return DeleteResponse.newBuilder().setPid(exit.pid()).setExitStatus(exit.status())
+        return DeleteResponse.newBuilder().setPid(exit.pid()).setExitStatus(exit.exitStatus())
                 .setExitedAt(TaskEvents.timestamp(exit.exitedAt())).build();
     }
 
@@ -142,11 +131,11 @@ public final class TaskService {
         Task task = task(r.getId());
         ProcessState s = task.container().state(r.getExecId());
         var b = StateResponse.newBuilder()
-                .setId(r.getId()).setExecId(r.getExecId()).setBundle(task.record().bundle().toString())
-                .setPid(s.pid()).setStatus(s.status().wire())
+                .setId(r.getId()).setExecId(r.getExecId()).setBundle(s.bundle())
+                .setPid(s.pid()).setStatus(Status.valueOf(s.status().name()))
                 .setStdin(s.stdin()).setStdout(s.stdout()).setStderr(s.stderr()).setTerminal(s.terminal())
                 .setExitStatus(s.exitStatus());
-        if (s.exitedAt() != null) {
+        if (!Instant.EPOCH.equals(s.exitedAt())) {
             b.setExitedAt(TaskEvents.timestamp(s.exitedAt()));
         }
         return b.build();
@@ -192,8 +181,9 @@ public final class TaskService {
         if (r.getExecId().isEmpty()) {
             throw ShimException.invalidArgument("exec in task " + r.getId() + ": exec_id is empty");
         }
-        task.container().exec(new ExecSpec(r.getExecId(), r.getTerminal(), r.getStdin(), r.getStdout(),
-                r.getStderr(), r.getSpec().getValue().toByteArray()));
+        task.container().exec(new ExecSpec(r.getExecId(),
+                new Stdio(r.getStdin(), r.getStdout(), r.getStderr(), r.getTerminal()),
+                r.getSpec().getValue().toByteArray()));
         events.execAdded(task.key().namespace(), r.getId(), r.getExecId());
     }
 
@@ -213,14 +203,14 @@ public final class TaskService {
 
     /** Completes when the process has exited; never blocks the calling thread. */
     public CompletableFuture<WaitResponse> await(WaitRequest r) {
-        return task(r.getId()).container().exited(r.getExecId())
-                .thenApply(exit -> WaitResponse.newBuilder().setExitStatus(exit.status())
+        return task(r.getId()).container().waitFor(r.getExecId())
+                .thenApply(exit -> WaitResponse.newBuilder().setExitStatus(exit.exitStatus())
                         .setExitedAt(TaskEvents.timestamp(exit.exitedAt())).build());
     }
 
     public StatsResponse stats(StatsRequest r) {
         Task task = task(r.getId());
-        return StatsResponse.newBuilder().setStats(runtime.stats(task.container())).build();
+        return StatsResponse.newBuilder().setStats(runtime.stats(task.container().pid())).build();
     }
 
     public ConnectResponse connect(ConnectRequest r) {
@@ -246,28 +236,46 @@ public final class TaskService {
         for (TaskRecord record : store.loadAll()) {
             TaskKey key = record.key();
             Task task = new Task(key);
+            tasks.put(key, task);
             try {
-                Container c = runtime.adopt(record, (execId, pid, exit) -> onExit(key, execId, pid, exit));
-                task.attach(c, record);
-                tasks.put(key, task);
-                log.info("event=adopted ns={} id={} pid={}", key.namespace(), key.id(), record.pid());
+                Container c = runtime.adopt(record.container(), listener(key));
+                task.attach(c, record, watchOom(key, c.pid()));
+                log.info("event=adopted ns={} id={} pid={}", key.namespace(), key.id(), c.pid());
             } catch (RuntimeException e) {
-                log.warn("event=adopt_failed ns={} id={} reason={}", key.namespace(), key.id(), e.getMessage());
-                runtime.cleanup(record);
+                tasks.remove(key, task);
+                log.warn("event=adopt_failed ns={} id={} reason=\"{}\"", key.namespace(), key.id(), e.getMessage());
                 store.remove(key);
             }
         }
     }
 
-    private void onExit(TaskKey key, String execId, int pid, ExitInfo exit) {
-        Task task = tasks.get(key);
-        Object lock = task == null ? new Object() : task.lifecycle();
-        synchronized (lock) {
-            String processId = execId.isEmpty() ? key.id() : execId;
-            events.exited(key.namespace(), key.id(), processId, pid, exit.status(), exit.exitedAt());
-        }
-        log.info("event=exited ns={} id={} exec={} pid={} status={}", key.namespace(), key.id(), execId, pid,
-                exit.status());
+    /** Publishes the container's starts and exits; the container calls it in containerd's order. */
+    private ExitListener listener(TaskKey key) {
+        return new ExitListener() {
+            @Override
+            public void started(String containerId, String execId, int pid) {
+                if (execId.isEmpty()) {
+                    events.started(key.namespace(), containerId, pid);
+                } else {
+                    events.execStarted(key.namespace(), containerId, execId, pid);
+                }
+            }
+
+            @Override
+            public void exited(String containerId, String execId, int pid, ExitInfo exit) {
+                if (execId.isEmpty()) {
+                    oom.check(); // an OOM kill is reported before the exit it caused
+                }
+                events.exited(key.namespace(), containerId, execId.isEmpty() ? containerId : execId, pid,
+                        exit.exitStatus(), exit.exitedAt());
+                log.info("event=exited ns={} id={} exec={} pid={} status={}", key.namespace(), containerId, execId,
+                        pid, exit.exitStatus());
+            }
+        };
+    }
+
+    private AutoCloseable watchOom(TaskKey key, int pid) {
+        return oom.watch(key.toString(), pid, () -> events.oom(key.namespace(), key.id()));
     }
 
     private Task task(String id) {
@@ -283,7 +291,8 @@ public final class TaskService {
         List<MountSpec> rootfs = r.getRootfsList().stream()
                 .map(m -> new MountSpec(m.getType(), m.getSource(), m.getTarget(), m.getOptionsList()))
                 .toList();
-        return new CreateSpec(ns, r.getId(), Path.of(r.getBundle()), rootfs, r.getTerminal(),
-                r.getStdin(), r.getStdout(), r.getStderr(), r.getCheckpoint());
+        return new CreateSpec(ns, r.getId(), Path.of(r.getBundle()), rootfs,
+                new Stdio(r.getStdin(), r.getStdout(), r.getStderr(), r.getTerminal()),
+                r.getCheckpoint(), r.getParentCheckpoint());
     }
 }

@@ -1,0 +1,66 @@
+package dev.restoreshim.cli;
+
+import dev.restoreshim.errors.ShimException;
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Entry point of {@code restore-shim.jar}: {@code restore-shim COMMAND [FLAGS]}. Errors are one
+ * line on stderr, never a stack trace. Exit codes: {@value #EXIT_OK} success, {@value #EXIT_FAILURE}
+ * failure, {@value #EXIT_USAGE} bad command line.
+ */
+public final class Main {
+    public static final int EXIT_OK = 0;
+    public static final int EXIT_FAILURE = 1;
+    public static final int EXIT_USAGE = 2;
+
+    static final String USAGE = """
+            usage: restore-shim COMMAND [FLAGS]
+            commands:
+              daemon    run the node daemon (started by containerd-shim-restore-v2)
+              status    show daemon health, tasks and recent restores [--dir DIR] [--config FILE] [--json]
+              delete    clean up a task of a dead daemon; prints a DeleteResponse (called by the launcher)
+              version   print the version
+              help      print this text
+            """;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Dispatches one command; returns the exit code. */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0) {
+            err.print(USAGE);
+            return EXIT_USAGE;
+        }
+        String command = args[0];
+        List<String> rest = Arrays.asList(args).subList(1, args.length);
+        try {
+            return switch (command) {
+                case "daemon" -> DaemonCommand.run(rest.toArray(String[]::new));
+                case "status" -> new StatusCommand(out).run(rest);
+                case "delete" -> DeleteCommand.production(out, err).run(rest);
+                case "version", "-v", "--version" -> VersionCommand.run(out);
+                case "help", "-h", "--help" -> {
+                    out.print(USAGE);
+                    yield EXIT_OK;
+                }
+                default -> throw new UsageException("unknown command \"" + command + "\" (try: restore-shim help)");
+            };
+        } catch (UsageException e) {
+            err.println("restore-shim " + command + ": " + e.getMessage());
+            return EXIT_USAGE;
+        } catch (ShimException e) {
+            err.println("restore-shim " + command + ": " + e.getMessage());
+            return EXIT_FAILURE;
+        } catch (RuntimeException e) {
+            err.println("restore-shim " + command + ": internal error: " + e);
+            return EXIT_FAILURE;
+        }
+    }
+}

@@ -1,0 +1,164 @@
+package dev.restoreshim.cli;
+
+import dev.restoreshim.cgroups.CgroupMetrics;
+import dev.restoreshim.cgroups.OomWatcher;
+import dev.restoreshim.config.ConfigLocation;
+import dev.restoreshim.config.DaemonLayout;
+import dev.restoreshim.config.ShimConfig;
+import dev.restoreshim.events.EventPublisher;
+import dev.restoreshim.grpc.AdminEndpoint;
+import dev.restoreshim.grpc.DomainSocketLogNoise;
+import dev.restoreshim.grpc.TaskEndpoint;
+import dev.restoreshim.grpc.TaskServiceAdapter;
+import dev.restoreshim.proto.task.v3.TaskGrpc;
+import dev.restoreshim.runc.Runc;
+import dev.restoreshim.runc.RuncSettings;
+import dev.restoreshim.sys.LinuxFds;
+import dev.restoreshim.sys.LinuxMounts;
+import dev.restoreshim.sys.LinuxProcessControl;
+import dev.restoreshim.sys.LinuxProcessLauncher;
+import dev.restoreshim.sys.LinuxSignals;
+import dev.restoreshim.process.ContainerDeps;
+import dev.restoreshim.process.ExitListener;
+import dev.restoreshim.sys.PidfdReaper;
+import dev.restoreshim.task.OciTaskRuntime;
+import dev.restoreshim.task.TaskService;
+import dev.restoreshim.task.TaskStore;
+import dev.restoreshim.ttrpc.TtrpcDispatcher;
+import dev.restoreshim.ttrpc.TtrpcEventSink;
+import dev.restoreshim.ttrpc.TtrpcServer;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node daemon: one per containerd instance, serving every task of every namespace over TTRPC
+ * ({@code containerd.task.v2.Task}) and gRPC ({@code containerd.task.v3.Task}), plus health,
+ * reflection and status on the admin socket. Start-up order: become child subreaper, re-adopt the
+ * tasks of a previous daemon, bind the sockets, write {@code daemon.pid} then {@code ready} (the
+ * launcher waits for it). Every resource is pushed on a close stack where it is born and closed in
+ * reverse on shutdown.
+ */
+public final class NodeDaemon implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NodeDaemon.class);
+    static final Duration DRAIN = Duration.ofSeconds(10);
+
+    private final Deque<AutoCloseable> closeStack = new ArrayDeque<>();
+    private final CountDownLatch stop = new CountDownLatch(1);
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private final Path dir;
+    private final HealthStatusManager health = new HealthStatusManager();
+    private TaskService tasks;
+
+    private NodeDaemon(Path dir) {
+        this.dir = dir;
+    }
+
+    /** Runs the daemon until SIGTERM or an idle Shutdown; returns the process exit code. */
+    public static int run(String[] argv) throws Exception {
+        DaemonArgs args = DaemonArgs.parse(argv);
+        ShimConfig config = ConfigLocation.commandLineOr(args.config().map(Path::toString).orElse(""),
+                System.getenv(), ConfigLocation.DEFAULT_FILE).load();
+        DomainSocketLogNoise.silence();
+        try (NodeDaemon daemon = new NodeDaemon(args.dir())) {
+            daemon.start(config, args);
+            Runtime.getRuntime().addShutdownHook(new Thread(daemon::stopAndAwaitClose, "daemon-sigterm"));
+            daemon.stop.await();
+            log.info("event=stopping dir={}", args.dir());
+        }
+        return 0;
+    }
+
+    private void start(ShimConfig config, DaemonArgs args) throws IOException {
+        DaemonLayout layout = new DaemonLayout(dir);
+        Files.createDirectories(dir);
+        Files.deleteIfExists(dir.resolve("ready"));
+        var fds = new LinuxFds();
+        new LinuxProcessControl().setChildSubreaper(true);
+
+        var reaper = push(new PidfdReaper(fds));
+        var launcher = new LinuxProcessLauncher(fds);
+        var publisher = push(new EventPublisher(TtrpcEventSink.forAddress(args.ttrpcAddress())));
+        var oom = push(OomWatcher.host());
+        var template = new ContainerDeps(new Runc(new RuncSettings(Path.of(config.runtime()), config.runtimeRoot(), false),
+                launcher, reaper, fds, dir.resolve("runc.log")), new LinuxMounts(), fds, reaper, new LinuxSignals(),
+                ExitListener.none(), Duration.ofSeconds(10));
+        var runtime = new OciTaskRuntime(settings -> new Runc(settings, launcher, reaper, fds, dir.resolve("runc.log")),
+                Path.of(config.runtime()), config.runtimeRoot(), false, template, CgroupMetrics.host());
+        tasks = new TaskService(runtime, new TaskStore(dir), publisher::send, oom, stop::countDown);
+        tasks.adoptAll();
+
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
+        push(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
+        var adapter = new TaskServiceAdapter(tasks);
+        var dispatcher = push(TtrpcDispatcher.builder()
+                .addService(adapter)
+                .addAlias("containerd.task.v2.Task", adapter.bindService())
+                .executor(Executors.newVirtualThreadPerTaskExecutor())
+                .build());
+        var ttrpc = TtrpcServer.start(layout.ttrpcSocket(), dispatcher, group, 0);
+        push(() -> ttrpc.shutdown(DRAIN));
+        var grpc = TaskEndpoint.start(layout.grpcSocket(), adapter, group);
+        push(() -> grpc.shutdown(DRAIN));
+        var admin = AdminEndpoint.start(layout.adminSocket(), health,
+                List.of(), group);
+        push(() -> admin.shutdown(Duration.ofSeconds(2)));
+
+        health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+        health.setStatus(TaskGrpc.SERVICE_NAME, io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+        writeMarker("daemon.pid", Long.toString(ProcessHandle.current().pid()));
+        writeMarker("ready", "");
+        push(() -> Files.deleteIfExists(dir.resolve("ready")));
+        log.info("event=ready dir={} pid={} containerd={} tasks={}", dir, ProcessHandle.current().pid(),
+                args.containerdAddress(), tasks.list().size());
+    }
+
+    /** SIGTERM: let the main thread close everything, and hold the JVM until it has. */
+    private void stopAndAwaitClose() {
+        stop.countDown();
+        try {
+            closed.await(DRAIN.toSeconds() + 5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void writeMarker(String name, String content) throws IOException {
+        Path tmp = dir.resolve(name + ".tmp");
+        Files.writeString(tmp, content, StandardCharsets.UTF_8);
+        Files.move(tmp, dir.resolve(name), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private <T extends AutoCloseable> T push(T resource) {
+        closeStack.push(resource);
+        return resource;
+    }
+
+    @Override
+    public void close() {
+        health.enterTerminalState();
+        while (!closeStack.isEmpty()) {
+            try {
+                closeStack.pop().close();
+            } catch (Exception e) {
+                log.warn("event=close_failed reason={}", e.getMessage());
+            }
+        }
+        closed.countDown();
+    }
+}

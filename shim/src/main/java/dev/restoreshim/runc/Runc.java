@@ -1,0 +1,252 @@
+package dev.restoreshim.runc;
+
+import dev.restoreshim.errors.ErrorKind;
+import dev.restoreshim.errors.ShimException;
+import dev.restoreshim.sys.ExitStatus;
+import dev.restoreshim.sys.Fds;
+import dev.restoreshim.sys.LaunchSpec;
+import dev.restoreshim.sys.ProcessLauncher;
+import dev.restoreshim.sys.Reaper;
+import dev.restoreshim.sys.SysException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The runc command line, typed. Every command runs with {@code --log <file> --log-format json};
+ * a failure becomes a {@link RuncException} quoting the last error line runc logged during that
+ * call. Processes are started only through the injected {@link ProcessLauncher} and their exit is
+ * taken from the injected {@link Reaper}: this class never waits on a pid itself.
+ *
+ * <p>Instances are immutable; {@link #withLog} gives the per-container instance (the runc shim
+ * uses {@code <bundle>/log.json}). Calls block the calling thread until runc exits.
+ */
+public final class Runc {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final RuncSettings settings;
+    private final ProcessLauncher launcher;
+    private final Reaper reaper;
+    private final Fds fds;
+    private final Path logFile;
+
+    public Runc(RuncSettings settings, ProcessLauncher launcher, Reaper reaper, Fds fds, Path logFile) {
+        this.settings = settings;
+        this.launcher = launcher;
+        this.reaper = reaper;
+        this.fds = fds;
+        this.logFile = logFile;
+    }
+
+    /** The same runc logging to {@code logFile}. */
+    public Runc withLog(Path logFile) {
+        return new Runc(settings, launcher, reaper, fds, logFile);
+    }
+
+    /** The settings in use. */
+    public RuncSettings settings() {
+        return settings;
+    }
+
+    /** The log file in use. */
+    public Path logFile() {
+        return logFile;
+    }
+
+    /** The full argv for a command: global options, the command, its arguments. */
+    public List<String> argv(String command, List<String> args) {
+        List<String> argv = new ArrayList<>(settings.globalArgs(logFile));
+        argv.add(command);
+        argv.addAll(args);
+        return argv;
+    }
+
+    /** {@code runc create}: the container's stdio are {@code stdio}. Returns the init pid from the pid file. */
+    public int create(String id, CreateOptions opts, RuncStdio stdio) {
+        run("create", id, concat(opts.args(), id), stdio.fdMap());
+        return readPid(opts.pidFile(), "create", id);
+    }
+
+    /** {@code runc start}. */
+    public void start(String id) {
+        run("start", id, List.of(id), null);
+    }
+
+    /** {@code runc exec --detach}; returns the exec'd pid from the pid file. */
+    public int exec(String id, ExecOptions opts, RuncStdio stdio) {
+        run("exec", id, concat(opts.args(), id), stdio.fdMap());
+        return readPid(opts.pidFile(), "exec", id);
+    }
+
+    /** {@code runc restore}; returns the restored init pid from the pid file. */
+    public int restore(String id, RestoreOptions opts, RuncStdio stdio) {
+        run("restore", id, concat(opts.args(), id), stdio.fdMap());
+        return readPid(opts.pidFile(), "restore", id);
+    }
+
+    /** {@code runc checkpoint}. */
+    public void checkpoint(String id, CheckpointOptions opts) {
+        run("checkpoint", id, concat(opts.args(), id), null);
+    }
+
+    /** {@code runc state}. */
+    public RuncState state(String id) {
+        return RuncState.parse(run("state", id, List.of(id), null));
+    }
+
+    /** {@code runc kill [--all] <id> <signal>}. */
+    public void kill(String id, int signal, boolean all) {
+        List<String> args = new ArrayList<>();
+        if (all) {
+            args.add("--all");
+        }
+        args.addAll(List.of(id, Integer.toString(signal)));
+        run("kill", id, args, null);
+    }
+
+    /** {@code runc delete [--force]}. */
+    public void delete(String id, boolean force) {
+        run("delete", id, force ? List.of("--force", id) : List.of(id), null);
+    }
+
+    /** {@code runc pause}. */
+    public void pause(String id) {
+        run("pause", id, List.of(id), null);
+    }
+
+    /** {@code runc resume}. */
+    public void resume(String id) {
+        run("resume", id, List.of(id), null);
+    }
+
+    /** {@code runc ps --format json}: the pids inside the container. */
+    public List<Integer> ps(String id) {
+        JsonNode n = JSON.readTree(run("ps", id, List.of("--format", "json", id), null));
+        List<Integer> pids = new ArrayList<>();
+        n.forEach(p -> pids.add(p.asInt()));
+        return pids;
+    }
+
+    /** {@code runc update --resources <file>} with an OCI LinuxResources JSON document. */
+    public void update(String id, byte[] resourcesJson) {
+        Path file = null;
+        try {
+            file = Files.createTempFile(logFile.toAbsolutePath().getParent(), "resources-", ".json");
+            Files.write(file, resourcesJson);
+            run("update", id, List.of("--resources", file.toString(), id), null);
+        } catch (IOException e) {
+            throw ShimException.internal("runc update \"" + id + "\": write resources file: " + e.getMessage(), e);
+        } finally {
+            deleteQuietly(file);
+        }
+    }
+
+    /**
+     * Runs one command. With {@code stdio == null} stdout and stderr are captured and stdout is
+     * returned; otherwise the given fds are runc's stdio (handed on to the container) and
+     * nothing is captured.
+     */
+    private String run(String command, String id, List<String> args, Map<Integer, Integer> stdio) {
+        long logOffset = RuncLog.size(logFile);
+        List<String> argv = argv(command, args);
+        int[] out = null;
+        int[] err = null;
+        OutputCapture stdout = null;
+        OutputCapture stderr = null;
+        int pid;
+        try {
+            Map<Integer, Integer> fdMap = stdio;
+            if (stdio == null) {
+                out = fds.pipe();
+                err = fds.pipe();
+                stdout = new OutputCapture(fds, out[0], "runc-" + command + "-stdout");
+                stderr = new OutputCapture(fds, err[0], "runc-" + command + "-stderr");
+                fdMap = Map.of(1, out[1], 2, err[1]);
+            }
+            pid = launcher.spawn(new LaunchSpec(argv, System.getenv(), null, new HashMap<>(fdMap)));
+        } catch (SysException e) {
+            throw new ShimException(ErrorKind.INTERNAL, "runc " + command + " \"" + id + "\": start "
+                    + settings.binary() + ": " + e.getMessage(), e);
+        } finally {
+            closeWriteEnds(out, err);
+        }
+        ExitStatus exit = await(command, id, pid);
+        String output = awaitQuietly(stdout);
+        String errors = awaitQuietly(stderr);
+        if (exit.exitCode() != 0) {
+            String reason = RuncLog.lastError(logFile, logOffset)
+                    .or(() -> lastLine(errors))
+                    .orElse("exit status " + exit.exitCode());
+            throw new RuncException(command, id, reason, exit.exitCode());
+        }
+        return output;
+    }
+
+    private ExitStatus await(String command, String id, int pid) {
+        try {
+            return reaper.watch(pid).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ShimException(ErrorKind.CANCELLED, "runc " + command + " \"" + id + "\": interrupted");
+        } catch (ExecutionException e) {
+            throw ShimException.internal("runc " + command + " \"" + id + "\": " + e.getCause().getMessage(), e);
+        }
+    }
+
+    private int readPid(Path pidFile, String command, String id) {
+        try {
+            return Integer.parseInt(Files.readString(pidFile).strip());
+        } catch (IOException | NumberFormatException e) {
+            throw ShimException.internal("runc " + command + " \"" + id + "\": read pid file " + pidFile + ": " + e, e);
+        }
+    }
+
+    private void closeWriteEnds(int[] out, int[] err) {
+        if (out != null) {
+            fds.close(out[1]);
+        }
+        if (err != null) {
+            fds.close(err[1]);
+        }
+    }
+
+    private static String awaitQuietly(OutputCapture c) {
+        if (c == null) {
+            return "";
+        }
+        try {
+            return c.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
+    }
+
+    private static java.util.Optional<String> lastLine(String text) {
+        return Arrays.stream(text.split("\n")).map(String::strip).filter(l -> !l.isEmpty()).reduce((a, b) -> b);
+    }
+
+    private static List<String> concat(List<String> args, String id) {
+        List<String> all = new ArrayList<>(args);
+        all.add(id);
+        return all;
+    }
+
+    private static void deleteQuietly(Path file) {
+        if (file != null) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // a temp file in the bundle goes with the bundle
+            }
+        }
+    }
+}

@@ -1,0 +1,240 @@
+package dev.restoreshim.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.restoreshim.config.DaemonLayout;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs deploy/containerd-shim-restore-v2 with a fake daemon (FakeDaemon.java through the JDK's
+ * source launcher, standing in for `java -jar restore-shim.jar daemon`). Needs /bin/sh, flock,
+ * setsid and sha256sum; no root.
+ */
+class LauncherScriptTest {
+    private static final Path SCRIPT = Path.of("..", "deploy", "containerd-shim-restore-v2").toAbsolutePath().normalize();
+    private static final String ADDRESS = "/run/containerd/containerd.sock";
+
+    @TempDir
+    Path tmp;
+    private Path config;
+    private DaemonLayout daemon;
+    private final List<Long> started = new ArrayList<>();
+
+    /** What one launcher run printed. */
+    record Run(int exitCode, String stdout, String stderr, Duration took) {
+    }
+
+    @BeforeEach
+    void setUp() throws IOException {
+        Path fakeSource = tmp.resolve("FakeDaemon.java");
+        try (InputStream in = LauncherScriptTest.class.getResourceAsStream("/launcher/FakeDaemon.java")) {
+            Files.write(fakeSource, in.readAllBytes());
+        }
+        Path fakeJava = tmp.resolve("fake-java");
+        Files.writeString(fakeJava, """
+                #!/bin/sh
+                for a; do [ "$a" = delete ] && { printf 'DELETE %%s' "$*"; exit 0; }; done
+                exec %s %s "$@"
+                """.formatted(Path.of(System.getProperty("java.home"), "bin", "java"), fakeSource));
+        Files.setPosixFilePermissions(fakeJava, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.createFile(tmp.resolve("restore-shim.jar"));
+        writeConfig("ttrpc");
+        daemon = DaemonLayout.forContainerd(tmp.resolve("state"), ADDRESS);
+    }
+
+    private void writeConfig(String protocol) throws IOException {
+        config = Files.writeString(tmp.resolve("config.toml"), """
+                state_dir = "%s"   # comment
+                protocol = '%s'
+                java = "%s"
+                java_options = "-Dfake.a=1  -Dfake.b=2"
+
+                [restore]
+                protocol = "not top level"
+                """.formatted(tmp.resolve("state"), protocol, tmp.resolve("fake-java")));
+    }
+
+    @AfterEach
+    void killDaemons() throws IOException {
+        Path spawns = daemon.dir().resolve("spawns");
+        if (Files.exists(spawns)) {
+            for (String pid : Files.readAllLines(spawns)) {
+                ProcessHandle.of(Long.parseLong(pid.strip())).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+    }
+
+    private Run launcher(Path cwd, Map<String, String> extraEnv, String... args) throws Exception {
+        List<String> argv = new ArrayList<>(List.of("/bin/sh", SCRIPT.toString()));
+        argv.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(argv).directory(cwd.toFile());
+        Map<String, String> env = pb.environment();
+        env.put("RESTORE_SHIM_CONFIG", config.toString());
+        env.put("RESTORE_SHIM_JAR", tmp.resolve("restore-shim.jar").toString());
+        env.put("TTRPC_ADDRESS", "/run/containerd/containerd.sock.ttrpc");
+        env.putAll(extraEnv);
+        long t0 = System.nanoTime();
+        Process p = pb.start();
+        try (var stdin = p.getOutputStream()) {
+            stdin.write(new byte[] {0x0a, 0x05}); // containerd writes options on stdin
+        } catch (IOException exitedAlready) {
+            // -v and -info exit without reading stdin
+        }
+        // Reading to EOF proves the daemon did not keep the launcher's pipes.
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+        String out = read(p.getInputStream());
+        int code = p.waitFor();
+        return new Run(code, out, err.get(), Duration.ofNanos(System.nanoTime() - t0));
+    }
+
+    private static String read(InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private Run start(String id, Map<String, String> env) throws Exception {
+        Path bundle = Files.createDirectories(tmp.resolve("bundles").resolve(id));
+        return launcher(bundle, env, "-namespace", "k8s.io", "-address", ADDRESS,
+                "-publish-binary", "/usr/bin/containerd", "-id", id, "start");
+    }
+
+    private List<String> spawns() throws IOException {
+        Path f = daemon.dir().resolve("spawns");
+        return Files.exists(f) ? Files.readAllLines(f) : List.of();
+    }
+
+    @Test
+    void concurrentStarts_spawnOneDaemon_printOnlyAddress_writeAddressFile() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            List<CompletableFuture<Run>> runs = new ArrayList<>();
+            try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int i = 0; i < 4; i++) {
+                    String id = "c" + i;
+                    runs.add(CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return start(id, Map.of());
+                        } catch (Exception e) {
+                            throw new RuntimeException(e);
+                        }
+                    }, pool));
+                }
+            }
+            String expected = "unix://" + daemon.ttrpcSocket();
+            for (int i = 0; i < 4; i++) {
+                Run r = runs.get(i).join();
+                assertEquals(new Run(0, expected, "", r.took()), r);
+                assertEquals(expected, Files.readString(tmp.resolve("bundles/c" + i + "/address")));
+            }
+            assertEquals(1, spawns().size(), "daemons spawned: " + spawns());
+            String log = Files.readString(daemon.logFile());
+            assertTrue(log.contains("-Dfake.a=1 -Dfake.b=2 -jar " + tmp.resolve("restore-shim.jar") + " daemon --config " + config
+                    + " --dir " + daemon.dir() + " --containerd-address " + ADDRESS
+                    + " --ttrpc-address /run/containerd/containerd.sock.ttrpc"), log);
+        });
+    }
+
+    @Test
+    void start_liveDaemon_isReusedQuickly() throws Exception {
+        assertEquals(0, start("a", Map.of()).exitCode());
+        Run again = start("b", Map.of());
+        assertEquals(0, again.exitCode());
+        assertEquals(1, spawns().size());
+        assertTrue(again.took().toMillis() < 2000, "reuse took " + again.took());
+    }
+
+    @Test
+    void start_deadDaemon_isReplaced() throws Exception {
+        assertEquals(0, start("a", Map.of()).exitCode());
+        long first = Long.parseLong(spawns().getFirst());
+        ProcessHandle h = ProcessHandle.of(first).orElseThrow();
+        h.destroyForcibly();
+        h.onExit().get();
+        Run r = start("b", Map.of());
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertEquals(2, spawns().size());
+        assertNotEquals(first, Long.parseLong(spawns().get(1)));
+    }
+
+    @Test
+    void start_grpc_printsVersion3Json_addressFileStaysTtrpc() throws Exception {
+        writeConfig("grpc");
+        Run r = start("g", Map.of());
+        assertEquals(new Run(0, "{\"version\":3,\"address\":\"" + daemon.grpcSocket() + "\",\"protocol\":\"grpc\"}", "", r.took()), r);
+        assertEquals("unix://" + daemon.ttrpcSocket(), Files.readString(tmp.resolve("bundles/g/address")));
+    }
+
+    @Test
+    void start_daemonDies_failsWithOneLine() throws Exception {
+        Run r = start("x", Map.of("FAKE_MODE", "die"));
+        assertEquals(1, r.exitCode());
+        assertEquals("", r.stdout());
+        assertTrue(r.stderr().endsWith("fake daemon: cannot bind\n") && r.stderr().lines().count() == 1, r.stderr());
+    }
+
+    @Test
+    void start_daemonNeverReady_timesOut() throws Exception {
+        Run r = start("x", Map.of("FAKE_MODE", "never-ready", "RESTORE_SHIM_READY_TIMEOUT", "1"));
+        assertEquals(1, r.exitCode());
+        assertTrue(r.stderr().contains("daemon not ready after 1s"), r.stderr());
+    }
+
+    @Test
+    void delete_runsJarDeleteAndPassesStdout() throws Exception {
+        Run r = launcher(tmp, Map.of(), "-namespace", "k8s.io", "-address", ADDRESS, "-publish-binary", "/x",
+                "-id", "c1", "-bundle", "/b/c1", "-debug", "delete");
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertTrue(r.stdout().startsWith("DELETE -Dfake.a=1 -Dfake.b=2 -Xlog:disable -Xlog:all=warning:stderr -jar "), r.stdout());
+        assertTrue(r.stdout().endsWith("delete --config " + config + " -namespace k8s.io -address " + ADDRESS
+                + " -id c1 -bundle /b/c1"), r.stdout());
+    }
+
+    @Test
+    void version_and_info() throws Exception {
+        Run v = launcher(tmp, Map.of(), "-v");
+        assertEquals(0, v.exitCode());
+        assertTrue(v.stdout().startsWith("containerd-shim-restore-v2:\n  Version:  "), v.stdout());
+        Run info = launcher(tmp, Map.of(), "-info");
+        assertEquals(1, info.exitCode());
+        assertEquals("containerd-shim-restore-v2: -info is not supported\n", info.stderr());
+    }
+
+    @Test
+    void badProtocol_namesConfigKey() throws Exception {
+        writeConfig("http");
+        Run r = start("x", Map.of());
+        assertEquals(1, r.exitCode());
+        assertEquals("containerd-shim-restore-v2: config " + config + ": key \"protocol\": must be \"ttrpc\" or \"grpc\", got \"http\"\n",
+                r.stderr());
+    }
+
+    @Test
+    void missingId_isError() throws Exception {
+        Map<String, String> none = new HashMap<>();
+        Run r = launcher(tmp, none, "-namespace", "n", "start");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.stderr().contains("-id is required"), r.stderr());
+    }
+}
