@@ -49,7 +49,7 @@ class TerminalContainerIT {
         ByteArrayOutputStream output = new ByteArrayOutputStream();
         Thread reader = Thread.ofVirtual().start(() -> copy(process.getInputStream(), output));
         try (OutputStream stdin = process.getOutputStream()) {
-            awaitOutput(output, "hello-tty", process);
+            awaitOutput(output, "hello-tty", process, reader);
             stdin.write("abc\n".getBytes(StandardCharsets.UTF_8));
             stdin.flush();
             assertTrue(process.waitFor(30, TimeUnit.SECONDS), "ctr run did not finish; output:\n" + text(output));
@@ -64,10 +64,12 @@ class TerminalContainerIT {
         LeakCheck.assertClean(containerd, List.of(CONTAINER));
     }
 
-    private static void awaitOutput(ByteArrayOutputStream output, String expected, Process process) {
+    private static void awaitOutput(ByteArrayOutputStream output, String expected, Process process, Thread reader)
+            throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!text(output).contains(expected)) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
+                reader.join(2000);
                 throw new AssertionError("ctr run -t never printed " + expected + " (alive=" + process.isAlive() + "); output:\n"
                         + text(output));
             }
