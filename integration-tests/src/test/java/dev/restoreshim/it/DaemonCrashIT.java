@@ -1,0 +1,106 @@
+package dev.restoreshim.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.restoreshim.proto.cri.ContainerState;
+import dev.restoreshim.proto.cri.PodSandboxState;
+import dev.restoreshim.proto.cri.PodSandboxStatusRequest;
+import dev.restoreshim.proto.cri.RemoveContainerRequest;
+import dev.restoreshim.proto.cri.RemovePodSandboxRequest;
+import dev.restoreshim.proto.cri.StopPodSandboxRequest;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Issue acceptance "daemon crash": SIGKILL the restore-shim daemon while a pod runs. Over TTRPC
+ * containerd sees the connection drop, runs the launcher's {@code delete} and reports the tasks
+ * exited; then no container process, mount or state of those tasks may be left.
+ */
+@ExtendWith(TestEnvironment.class)
+class DaemonCrashIT {
+
+    // no restore-shim TTRPC variant among it.handlers (e.g. -Dit.handlers=runc): nothing to run
+    @ParameterizedTest(name = "{0}", allowZeroInvocations = true)
+    @MethodSource("dev.restoreshim.it.Handler#testedRestoreShimTtrpc")
+    void killedDaemonEndsTasksAndLeavesNothing(Handler handler) throws Exception {
+        TestImages images = TestEnvironment.images();
+        try (PrivateContainerd containerd = PrivateContainerd.start("DaemonCrashIT", handler,
+                TestEnvironment.shared().registry().host(), images.pause())) {
+            assertTimeoutPreemptively(Duration.ofMinutes(3), () -> crash(containerd, images),
+                    () -> "timed out; containerd log (" + containerd.log() + ") ends with:\n" + containerd.logTail(40));
+        }
+    }
+
+    private static void crash(PrivateContainerd containerd, TestImages images) throws Exception {
+        KubeletFlow kubelet = new KubeletFlow(containerd);
+        kubelet.pull(images.pause());
+        kubelet.pull(images.app());
+        KubeletFlow.Pod pod = kubelet.runPod("crash");
+        String app = kubelet.createContainer(pod, "app", images.app());
+        kubelet.start(app);
+        kubelet.awaitState(app, ContainerState.CONTAINER_RUNNING, Duration.ofSeconds(10));
+        KubeletFlow.awaitFile(pod.logDir().resolve("app/0.log"), s -> s.contains(TestImages.APP_STARTED), Duration.ofSeconds(20));
+
+        HostScan.HostProcess daemon = daemonOf(containerd);
+        assertTrue(ProcessHandle.of(daemon.pid()).map(ProcessHandle::destroyForcibly).orElse(false), "SIGKILL " + daemon);
+
+        var exited = kubelet.awaitState(app, ContainerState.CONTAINER_EXITED, Duration.ofSeconds(30));
+        assertTrue(exited.getFinishedAt() > 0, "finished_at after the daemon died: " + exited);
+        awaitSandboxNotReady(containerd, pod.id());
+        awaitNoContainerProcesses(containerd);
+        Path bundle = containerd.state().resolve("io.containerd.runtime.v2.task/k8s.io").resolve(app);
+        assertEquals(List.of(), HostScan.mountsUnder(bundle), "mounts of the dead task");
+        assertEquals(List.of(), LeakCheck.stateNaming(List.of(app), containerd.shimState(), containerd.shimRuncRoot(), containerd.runcRoot()),
+                "restore-shim / runc state of the dead task");
+
+        containerd.cri().runtime().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(app).build());
+        containerd.cri().runtime().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
+        containerd.cri().runtime().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
+        LeakCheck.assertClean(containerd, List.of(pod.id(), app));
+    }
+
+    /** The restore-shim node daemon of this instance: a JVM carrying the instance marker. */
+    static HostScan.HostProcess daemonOf(PrivateContainerd containerd) {
+        List<HostScan.HostProcess> processes = containerd.processes();
+        List<HostScan.HostProcess> daemons = processes.stream()
+                .filter(p -> !p.matched().equals("cgroup") && p.command().contains("java")).toList();
+        if (daemons.size() != 1) {
+            throw new AssertionError("expected exactly one restore-shim daemon (a JVM) for this containerd, found "
+                    + daemons + " among " + processes);
+        }
+        return daemons.getFirst();
+    }
+
+    private static void awaitSandboxNotReady(PrivateContainerd containerd, String podId) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        PodSandboxState state;
+        do {
+            state = containerd.cri().runtime().podSandboxStatus(PodSandboxStatusRequest.newBuilder()
+                    .setPodSandboxId(podId).build()).getStatus().getState();
+            if (state == PodSandboxState.SANDBOX_NOTREADY) {
+                return;
+            }
+            PodmanService.sleep(100);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("sandbox still " + state + " 30 s after the daemon died");
+    }
+
+    private static void awaitNoContainerProcesses(PrivateContainerd containerd) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        List<HostScan.HostProcess> left;
+        do {
+            left = containerd.processes().stream().filter(p -> p.matched().equals("cgroup")).toList();
+            if (left.isEmpty()) {
+                return;
+            }
+            PodmanService.sleep(100);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("container processes still alive after the daemon died: " + left);
+    }
+}
