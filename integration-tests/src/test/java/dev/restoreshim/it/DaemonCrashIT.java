@@ -20,7 +20,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Issue acceptance "daemon crash": SIGKILL the restore-shim daemon while a pod runs. Over TTRPC
  * containerd sees the connection drop, runs the launcher's {@code delete} and reports the tasks
- * exited; then no container process, mount or state of those tasks may be left.
+ * exited; then no container process, mount or state of those tasks may be left. Over gRPC a
+ * daemon restarted by the next {@code start} re-adopts the tasks and the pod keeps running.
  */
 @ExtendWith(TestEnvironment.class)
 class DaemonCrashIT {
@@ -35,6 +36,56 @@ class DaemonCrashIT {
             assertTimeoutPreemptively(Duration.ofMinutes(3), () -> crash(containerd, images),
                     () -> "timed out; containerd log (" + containerd.log() + ") ends with:\n" + containerd.logTail(40));
         }
+    }
+
+    /**
+     * Over gRPC containerd only gives up on a shim when the channel goes idle or shuts down, so a
+     * daemon that comes back on the same socket keeps the pod: SIGKILL the daemon, start a second
+     * pod (its {@code start} spawns a new daemon, which re-adopts its tasks from the state dir), and
+     * the first pod's app must still run, answer exec, and stop with its TERM exit code.
+     */
+    @ParameterizedTest(name = "{0}", allowZeroInvocations = true)
+    @MethodSource("dev.restoreshim.it.Handler#testedRestoreShimGrpc")
+    void restartedDaemonKeepsPodOverGrpc(Handler handler) throws Exception {
+        TestImages images = TestEnvironment.images();
+        try (PrivateContainerd containerd = PrivateContainerd.start("DaemonCrashIT", handler,
+                TestEnvironment.shared().registry().host(), images.pause())) {
+            assertTimeoutPreemptively(Duration.ofMinutes(3), () -> restart(containerd, images),
+                    () -> "timed out; containerd log (" + containerd.log() + ") ends with:\n" + containerd.logTail(40));
+        }
+    }
+
+    private static void restart(PrivateContainerd containerd, TestImages images) throws Exception {
+        KubeletFlow kubelet = new KubeletFlow(containerd);
+        kubelet.pull(images.pause());
+        kubelet.pull(images.app());
+        KubeletFlow.Pod pod = kubelet.runPod("survivor");
+        String app = kubelet.createContainer(pod, "app", images.app());
+        kubelet.start(app);
+        kubelet.awaitState(app, ContainerState.CONTAINER_RUNNING, Duration.ofSeconds(10));
+
+        HostScan.HostProcess daemon = daemonOf(containerd);
+        assertTrue(ProcessHandle.of(daemon.pid()).map(ProcessHandle::destroyForcibly).orElse(false), "SIGKILL " + daemon);
+        ProcessHandle.of(daemon.pid()).ifPresent(p -> p.onExit().join());
+
+        KubeletFlow.Pod second = kubelet.runPod("restarter");
+        HostScan.HostProcess restarted = daemonOf(containerd);
+        assertTrue(restarted.pid() != daemon.pid(), "a new daemon runs: " + restarted);
+        assertEquals(ContainerState.CONTAINER_RUNNING, kubelet.status(app).getState(), "app of the first pod after the restart");
+        var exec = containerd.cri().runtime().execSync(dev.restoreshim.proto.cri.ExecSyncRequest.newBuilder()
+                .setContainerId(app).addCmd("cat").addCmd("/etc/rsit-release").setTimeout(20).build());
+        assertEquals(0, exec.getExitCode(), "exec into the re-adopted app; stderr=" + exec.getStderr().toStringUtf8());
+        containerd.cri().runtime().stopContainer(dev.restoreshim.proto.cri.StopContainerRequest.newBuilder()
+                .setContainerId(app).setTimeout(10).build());
+        var exited = kubelet.awaitState(app, ContainerState.CONTAINER_EXITED, Duration.ofSeconds(15));
+        assertEquals(TestImages.APP_TERM_EXIT, exited.getExitCode(), "exit code of the re-adopted app after TERM: " + exited);
+
+        containerd.cri().runtime().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(app).build());
+        for (KubeletFlow.Pod p : List.of(pod, second)) {
+            containerd.cri().runtime().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(p.id()).build());
+            containerd.cri().runtime().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(p.id()).build());
+        }
+        LeakCheck.assertClean(containerd, List.of(pod.id(), second.id(), app));
     }
 
     private static void crash(PrivateContainerd containerd, TestImages images) throws Exception {

@@ -81,6 +81,11 @@ public enum Handler {
         return tested().stream().filter(h -> "ttrpc".equals(h.protocol));
     }
 
+    /** The tested restore-shim variants that speak gRPC, for {@code @MethodSource}. */
+    public static Stream<Handler> testedRestoreShimGrpc() {
+        return tested().stream().filter(h -> "grpc".equals(h.protocol));
+    }
+
     static Handler byId(String id) {
         for (Handler h : values()) {
             if (h.id.equals(id)) {

@@ -39,6 +39,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 @ExtendWith(TestEnvironment.class)
 class PodLifecycleIT {
 
+    /** ExecSync runs with a 20 s timeout inside containerd; the call itself may take a little longer. */
+    private static final Duration EXEC_DEADLINE = Duration.ofSeconds(30);
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.restoreshim.it.Handler#testedStream")
     void podRunsLogsExecsStopsAndLeavesNothing(Handler handler) throws Exception {
@@ -113,12 +116,12 @@ class PodLifecycleIT {
     }
 
     private static void execSync(PrivateContainerd containerd, String app) {
-        ExecSyncResponse cat = containerd.cri().runtime().execSync(ExecSyncRequest.newBuilder().setContainerId(app)
+        ExecSyncResponse cat = containerd.cri().runtime(EXEC_DEADLINE).execSync(ExecSyncRequest.newBuilder().setContainerId(app)
                 .addCmd("cat").addCmd("/etc/rsit-release").setTimeout(20).build());
         assertEquals(0, cat.getExitCode(), "exec cat exit code; stderr=" + cat.getStderr().toStringUtf8());
         assertEquals(TestImages.RELEASE_TEXT + "\n", cat.getStdout().toString(StandardCharsets.UTF_8), "exec cat stdout");
 
-        ExecSyncResponse fail = containerd.cri().runtime().execSync(ExecSyncRequest.newBuilder().setContainerId(app)
+        ExecSyncResponse fail = containerd.cri().runtime(EXEC_DEADLINE).execSync(ExecSyncRequest.newBuilder().setContainerId(app)
                 .addCmd("sh").addCmd("-c").addCmd("echo to-stderr >&2; echo to-stdout; exit 3").setTimeout(20).build());
         assertEquals(3, fail.getExitCode(), "exec exit code");
         assertEquals("to-stdout\n", fail.getStdout().toStringUtf8(), "exec stdout");
