@@ -212,6 +212,25 @@ class LauncherScriptTest {
     }
 
     @Test
+    void delete_liveDaemonWithoutTheTask_answersEmptyResponseWithoutJvm() throws Exception {
+        assertEquals(0, start("c1", Map.of()).exitCode());
+        Run r = launcher(tmp, Map.of(), "-namespace", "k8s.io", "-address", ADDRESS, "-publish-binary", "/x",
+                "-id", "c1", "-bundle", "/b/c1", "delete");
+        assertEquals(new Run(0, "", "", r.took()), r);
+    }
+
+    @Test
+    void delete_liveDaemonStillHoldingTheTask_runsJarDelete() throws Exception {
+        assertEquals(0, start("c1", Map.of()).exitCode());
+        Files.createDirectories(daemon.dir().resolve("tasks/k8s.io"));
+        Files.writeString(daemon.dir().resolve("tasks/k8s.io/c1.json"), "{}");
+        Run r = launcher(tmp, Map.of(), "-namespace", "k8s.io", "-address", ADDRESS, "-publish-binary", "/x",
+                "-id", "c1", "-bundle", "/b/c1", "delete");
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertTrue(r.stdout().startsWith("DELETE "), r.stdout());
+    }
+
+    @Test
     void version_and_info() throws Exception {
         Run v = launcher(tmp, Map.of(), "-v");
         assertEquals(0, v.exitCode());
