@@ -147,18 +147,24 @@ class LinuxProcessLauncherTest {
     @Test
     void watch_ofNonChild_completesUnknownWhenItExits() throws Exception {
         assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
-            // a grandchild: the shell starts sleep in background and prints its pid, then exits
+            // a grandchild whose parent shell stays alive to reap it: not our child even when
+            // this JVM is a subreaper (another test may have made it one)
             int[] out = fds.pipe();
             int pid;
             try {
-                pid = launcher.spawn(LaunchSpec.of(List.of("/bin/sh", "-c", "sleep 0.5 >/dev/null & echo $!"), Map.of(1, out[1])));
+                pid = launcher.spawn(LaunchSpec.of(List.of("/bin/sh", "-c", "sleep 0.5 >/dev/null & echo $!; wait"),
+                        Map.of(1, out[1])));
             } finally {
                 fds.close(out[1]);
             }
-            reaper.watch(pid).get(10, TimeUnit.SECONDS);
-            int grandchild = Integer.parseInt(drain(out[0]).trim());
+            assertTrue(fds.awaitReadable(out[0], 10_000));
+            byte[] buf = new byte[32];
+            int n = fds.read(out[0], buf, 0, buf.length);
+            int grandchild = Integer.parseInt(new String(buf, 0, n, StandardCharsets.UTF_8).trim());
             ExitStatus s = reaper.watch(grandchild).get(10, TimeUnit.SECONDS);
             assertEquals(ExitStatus.UNKNOWN_CODE, s.exitCode());
+            assertEquals(0, reaper.watch(pid).get(10, TimeUnit.SECONDS).exitCode());
+            drain(out[0]);
         });
     }
 
