@@ -97,7 +97,7 @@ public final class Container {
         Path pidFile = bundle.resolve("init.pid");
         if (!spec.checkpoint().isEmpty()) {
             RestoreOptions restore = RestoreOptions.of(Path.of(spec.checkpoint()), bundle.resolve("criu-work"), bundle,
-                    pidFile, null);
+                    pidFile, null).withParentPath(spec.parentCheckpoint().isEmpty() ? null : Path.of(spec.parentCheckpoint()));
             return newInit(spec.stdio(), io, resources, new InitState.CreatedFromCheckpoint(restore), 0);
         }
         ConsoleSocket socket = spec.stdio().terminal() ? Consoles.open(deps.fds()) : null;
