@@ -43,6 +43,8 @@ public final class Container {
      * lock is held may already be complete, and running its handler inline would apply the exit
      * inside the very transition that is still in progress.
      */
+    /** How long an exit waits for a pty's last output to reach the stdout fifo. */
+    private static final long OUTPUT_DRAIN_MILLIS = 1000;
     private static final Executor EXIT_HANDLERS = task -> Thread.ofVirtual().name("exit-handler").start(task);
 
     private final String namespace;
@@ -134,6 +136,7 @@ public final class Container {
         deps.reaper().watch(pid).whenCompleteAsync((status, failure) -> {
             ExitStatus s = status != null ? status : ExitStatus.unknown(Instant.now());
             ExitInfo info = p.exited(s);
+            p.io().processExited(OUTPUT_DRAIN_MILLIS);
             if (p.state() instanceof InitState.Deleted) {
                 // deleted before it exited (a created task's runc init): containerd reports no exit then
                 p.waiter().complete(info);
@@ -270,6 +273,7 @@ public final class Container {
         deps.reaper().watch(pid).whenCompleteAsync((status, failure) -> {
             ExitStatus s = status != null ? status : ExitStatus.unknown(Instant.now());
             ExitInfo info = p.exited(s);
+            p.io().processExited(OUTPUT_DRAIN_MILLIS);
             router.exited(p.execId(), pid, info, () -> p.waiter().complete(info));
         }, EXIT_HANDLERS);
     }

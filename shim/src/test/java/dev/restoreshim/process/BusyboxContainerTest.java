@@ -171,9 +171,10 @@ class BusyboxContainerTest {
                 assertEquals(3, exit.exitStatus());
                 assertEquals(ProcessStatus.STOPPED, c.state("").status());
                 assertEquals(List.of("start init", "exit init 3"), events);
+                // containerd waits for EOF on the fifos before it calls Delete: no writer may remain
+                assertEquals("hello from busybox\n", drainToEof(outReader));
+                assertEquals("oops\n", drainToEof(errReader));
                 assertEquals(3, c.delete("").exitStatus());
-                assertEquals("hello from busybox\n", drain(outReader));
-                assertEquals("oops\n", drain(errReader));
                 assertFalse(mountinfo().contains(" " + bundle.resolve("rootfs") + " "), "rootfs unmounted");
                 assertFalse(Files.exists(dir.resolve("runc-root").resolve(id)), "runc state removed");
             } finally {
@@ -223,9 +224,9 @@ class BusyboxContainerTest {
                 c.resizePty("", 100, 40);
                 c.start("");
                 assertEquals(0, c.waitFor("").get(30, TimeUnit.SECONDS).exitStatus());
-                c.delete("");
-                String text = drain(outReader);
+                String text = drainToEof(outReader);
                 assertTrue(text.contains("/dev/pts/"), "tty output: " + text);
+                c.delete("");
             } finally {
                 fds.close(outReader);
             }
@@ -273,16 +274,32 @@ class BusyboxContainerTest {
                 c.start("t1");
                 c.resizePty("t1", 80, 25);
                 assertEquals(0, c.waitFor("t1").get(30, TimeUnit.SECONDS).exitStatus());
+                String text = drainToEof(outReader);
                 c.delete("t1");
                 c.kill("", Signals.SIGKILL, true);
                 c.waitFor("").get(30, TimeUnit.SECONDS);
                 c.delete("");
-                String text = drain(outReader);
                 assertTrue(text.contains("/dev/pts/"), "exec tty output: " + text);
             } finally {
                 fds.close(outReader);
             }
         });
+    }
+
+    /** Reads until EOF, which a fifo reports only once every writer has closed it. */
+    private String drainToEof(int fd) throws Exception {
+        var bytes = new ByteArrayOutputStream();
+        byte[] buf = new byte[4096];
+        while (true) {
+            assertTrue(fds.awaitReadable(fd, 5000), "no EOF: a writer still holds the fifo open");
+            int n = fds.read(fd, buf, 0, buf.length);
+            if (n == 0) {
+                return bytes.toString(StandardCharsets.UTF_8);
+            }
+            if (n > 0) {
+                bytes.write(buf, 0, n);
+            }
+        }
     }
 
     private String drain(int fd) {
