@@ -51,6 +51,7 @@ public final class Container {
     private final String id;
     private final Path bundle;
     private final boolean rootfsMounted;
+    private final boolean killAllOnExit;
     private final ContainerDeps deps;
     private final Runc runc;
     private final ExitRouter router;
@@ -65,6 +66,7 @@ public final class Container {
         this.deps = deps;
         this.runc = deps.runc().withLog(bundle.resolve("log.json"));
         this.router = new ExitRouter(id, deps.listener(), this::killExecsAfterInitExit);
+        this.killAllOnExit = BundleSpec.sharesPidNamespace(bundle);
     }
 
     /**
@@ -136,6 +138,9 @@ public final class Container {
         deps.reaper().watch(pid).whenCompleteAsync((status, failure) -> {
             ExitStatus s = status != null ? status : ExitStatus.unknown(Instant.now());
             ExitInfo info = p.exited(s);
+            if (killAllOnExit) {
+                killAllQuietly(); // no own pid namespace: the init's children would outlive it
+            }
             p.io().processExited(OUTPUT_DRAIN_MILLIS);
             if (p.state() instanceof InitState.Deleted) {
                 // deleted before it exited (a created task's runc init): containerd reports no exit then
@@ -348,6 +353,14 @@ public final class Container {
                     // already gone: its exit is on its way
                 }
             }
+        }
+    }
+
+    private void killAllQuietly() {
+        try {
+            runc.kill(id, Signals.SIGKILL, true);
+        } catch (ShimException e) {
+            LOG.debug("msg=\"kill --all after init exit failed\" id={} error=\"{}\"", id, e.getMessage());
         }
     }
 

@@ -184,6 +184,23 @@ class ContainerTest {
     }
 
     @Test
+    void initExit_killsAllOnlyWithoutOwnPidNamespace() throws Exception {
+        Container shared = create(List.of()); // config.json "{}": no pid namespace of its own
+        shared.start("");
+        rt.exit(FakeRuntime.INIT_PID, 0);
+        shared.waitFor("").get(5, TimeUnit.SECONDS);
+        assertTrue(rt.calls.contains("kill --all c1 9"), rt.calls.toString());
+
+        java.nio.file.Files.writeString(dir.resolve("config.json"), "{\"linux\":{\"namespaces\":[{\"type\":\"pid\"}]}}");
+        rt = new FakeRuntime(dir);
+        Container own = Container.create(CreateSpec.of("default", "c1", dir, List.of(), null), rt.deps());
+        own.start("");
+        rt.exit(FakeRuntime.INIT_PID, 0);
+        own.waitFor("").get(5, TimeUnit.SECONDS);
+        assertFalse(rt.calls.contains("kill --all c1 9"), rt.calls.toString());
+    }
+
+    @Test
     void deleteBeforeStart_reportsNoExit() throws Exception {
         Container c = create(List.of());
         assertEquals(new ExitInfo(FakeRuntime.INIT_PID, 0, null), c.delete(""));
