@@ -135,8 +135,11 @@ public final class Container {
     }
 
     private void watchInit(InitProcess p, int pid) {
-        deps.reaper().watch(pid).whenCompleteAsync((status, failure) -> {
-            ExitStatus s = status != null ? status : ExitStatus.unknown(Instant.now());
+        deps.reaper().watch(pid).whenCompleteAsync((s, failure) -> {
+            if (failure != null) {
+                stopWatching(pid, failure);
+                return;
+            }
             ExitInfo info = p.exited(s);
             if (killAllOnExit) {
                 killAllQuietly(); // no own pid namespace: the init's children would outlive it
@@ -275,8 +278,11 @@ public final class Container {
     }
 
     private void watchExec(ExecProcess p, int pid) {
-        deps.reaper().watch(pid).whenCompleteAsync((status, failure) -> {
-            ExitStatus s = status != null ? status : ExitStatus.unknown(Instant.now());
+        deps.reaper().watch(pid).whenCompleteAsync((s, failure) -> {
+            if (failure != null) {
+                stopWatching(pid, failure);
+                return;
+            }
             ExitInfo info = p.exited(s);
             p.io().processExited(OUTPUT_DRAIN_MILLIS);
             router.exited(p.execId(), pid, info, () -> p.waiter().complete(info));
@@ -354,6 +360,14 @@ public final class Container {
                 }
             }
         }
+    }
+
+    /**
+     * The reaper stopped (daemon shutdown): the process did not exit, so nothing is reported;
+     * a restarted daemon re-adopts it.
+     */
+    private void stopWatching(int pid, Throwable why) {
+        LOG.debug("msg=\"stopped watching\" id={} pid={} reason=\"{}\"", id, pid, why.getMessage());
     }
 
     private void killAllQuietly() {

@@ -70,9 +70,13 @@ class BusyboxContainerTest {
         }
         bundle = Files.createDirectories(dir.resolve("bundle"));
         reaper = new PidfdReaper(fds);
-        var launcher = new LinuxProcessLauncher(fds);
-        Runc runc = new Runc(new RuncSettings(RUNC, dir.resolve("runc-root"), false), launcher, reaper, fds,
-                dir.resolve("runc.log"));
+        deps = depsWith(reaper);
+        fdsBefore = containerFds();
+    }
+
+    private ContainerDeps depsWith(PidfdReaper r) {
+        Runc runc = new Runc(new RuncSettings(RUNC, dir.resolve("runc-root"), false), new LinuxProcessLauncher(fds), r,
+                fds, dir.resolve("runc.log"));
         ExitListener listener = new ExitListener() {
             @Override
             public void started(String containerId, String execId, int pid) {
@@ -84,8 +88,7 @@ class BusyboxContainerTest {
                 events.add("exit " + (execId.isEmpty() ? "init" : execId) + " " + exit.exitStatus());
             }
         };
-        deps = new ContainerDeps(runc, new LinuxMounts(), fds, reaper, new LinuxSignals(), listener, null);
-        fdsBefore = containerFds();
+        return new ContainerDeps(runc, new LinuxMounts(), fds, r, new LinuxSignals(), listener, null);
     }
 
     private List<String> fdsBefore;
@@ -283,6 +286,28 @@ class BusyboxContainerTest {
             } finally {
                 fds.close(outReader);
             }
+        });
+    }
+
+    @Test
+    void adopt_afterDaemonRestart_watchesKillsAndDeletes() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            writeConfig(false, "/bin/busybox", "sleep", "300");
+            Container before = Container.create(spec(Stdio.none()), deps);
+            int pid = before.start("");
+            ContainerRecord record = before.record();
+            reaper.close(); // the old daemon goes away: that is no exit
+            reaper = new PidfdReaper(fds);
+            Thread.sleep(200);
+            assertEquals(List.of("start init"), events);
+
+            Container after = Container.adopt(record, depsWith(reaper));
+            assertEquals(ProcessStatus.RUNNING, after.state("").status());
+            assertEquals(pid, after.pid());
+            after.kill("", Signals.SIGKILL, false);
+            assertEquals(137, after.waitFor("").get(30, TimeUnit.SECONDS).exitStatus());
+            after.delete("");
+            assertEquals(List.of("start init", "exit init 137"), events);
         });
     }
 
