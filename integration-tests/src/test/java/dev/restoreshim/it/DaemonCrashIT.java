@@ -65,16 +65,16 @@ class DaemonCrashIT {
         LeakCheck.assertClean(containerd, List.of(pod.id(), app));
     }
 
-    /** The restore-shim node daemon of this instance: a JVM carrying the instance marker. */
+    /** The restore-shim node daemon of this instance: the one live pid in {@code daemon.pid}. */
     static HostScan.HostProcess daemonOf(PrivateContainerd containerd) {
+        List<Long> daemons = containerd.warmDaemons();
         List<HostScan.HostProcess> processes = containerd.processes();
-        List<HostScan.HostProcess> daemons = processes.stream()
-                .filter(p -> !p.matched().equals("cgroup") && p.command().contains("java")).toList();
         if (daemons.size() != 1) {
-            throw new AssertionError("expected exactly one restore-shim daemon (a JVM) for this containerd, found "
+            throw new AssertionError("expected exactly one live restore-shim daemon (daemon.pid) for this containerd, found "
                     + daemons + " among " + processes);
         }
-        return daemons.getFirst();
+        return processes.stream().filter(p -> p.pid() == daemons.getFirst()).findFirst()
+                .orElseThrow(() -> new AssertionError("daemon " + daemons + " does not carry the instance marker: " + processes));
     }
 
     private static void awaitSandboxNotReady(PrivateContainerd containerd, String podId) {

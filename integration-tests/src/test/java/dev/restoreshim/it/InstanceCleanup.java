@@ -19,6 +19,46 @@ final class InstanceCleanup {
     private InstanceCleanup() {
     }
 
+    /** The pids restore-shim's launcher recorded in {@code <shim state>/d/<id>/daemon.pid}. */
+    static List<Long> daemonPids(Path shimState) {
+        Path daemons = shimState.resolve("d");
+        if (!Files.isDirectory(daemons)) {
+            return List.of();
+        }
+        try (Stream<Path> dirs = Files.list(daemons)) {
+            java.util.ArrayList<Long> pids = new java.util.ArrayList<>();
+            for (Path daemon : dirs.toList()) {
+                Path pidFile = daemon.resolve("daemon.pid");
+                if (Files.isRegularFile(pidFile)) {
+                    String text = Files.readString(pidFile).strip();
+                    if (!text.isEmpty() && text.chars().allMatch(Character::isDigit)) {
+                        pids.add(Long.parseLong(text));
+                    }
+                }
+            }
+            return pids;
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    /** SIGTERM to each daemon (it drains and exits), SIGKILL after 15 s. */
+    static void stopDaemons(List<Long> pids, List<String> problems) {
+        for (long pid : pids) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        for (long pid : pids) {
+            while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+                PodmanService.sleep(50);
+            }
+            if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                problems.add("restore-shim daemon " + pid + " ignored SIGTERM for 15 s; killing it");
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+    }
+
     static void killProcesses(List<HostScan.HostProcess> processes, List<String> problems) {
         for (HostScan.HostProcess p : processes) {
             ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly);

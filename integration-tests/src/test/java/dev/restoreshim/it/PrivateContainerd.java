@@ -162,6 +162,15 @@ public final class PrivateContainerd implements AutoCloseable {
         return process.isAlive();
     }
 
+    /**
+     * restore-shim node daemons of this instance that are alive: the pids in
+     * {@code <shim state>/d/<id>/daemon.pid}. The daemon stays warm when it has no tasks.
+     */
+    public List<Long> warmDaemons() {
+        return InstanceCleanup.daemonPids(shimState()).stream()
+                .filter(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).toList();
+    }
+
     /** Processes of this instance other than containerd itself: shims, daemon, containers. */
     public List<HostScan.HostProcess> processes() {
         return HostScan.processesOf(marker, dir, cgroupParent, process.pid());
@@ -255,6 +264,7 @@ public final class PrivateContainerd implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        InstanceCleanup.stopDaemons(warmDaemons(), problems);
         InstanceCleanup.killProcesses(processes(), problems);
         InstanceCleanup.keepDaemonLogs(shimState(), log.resolveSibling("daemon-" + name + ".log"), problems);
         InstanceCleanup.unmountAll(dir, problems);

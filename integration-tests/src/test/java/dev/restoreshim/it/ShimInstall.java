@@ -6,6 +6,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Where restore-shim is installed for the tests. {@code -Dit.shim.prefix=DIR} names an existing
@@ -54,15 +56,24 @@ public final class ShimInstall {
         return dir;
     }
 
+    /**
+     * Runs deploy/install.sh into {@code target/install} (config under {@code target/install/etc}),
+     * with the JDK running the tests, and with the jar the reactor already built when there is one,
+     * so that the script does not run Maven while the tests use the reactor's classes.
+     */
     private static Path runInstallScript() {
-        Path script = TestEnvironment.repoDir().resolve("deploy/install.sh");
+        Path repo = TestEnvironment.repoDir();
         Path dir = TestEnvironment.workDir().resolve("install");
-        HostCommand.Result result = HostCommand.of(script.toString(), "--prefix", dir.toString())
-                .in(TestEnvironment.repoDir())
-                .withTimeout(Duration.ofMinutes(20))
-                .run();
+        List<String> argv = new ArrayList<>(List.of(repo.resolve("deploy/install.sh").toString(),
+                "--prefix", dir.toString(), "--sysconfdir", dir.resolve("etc").toString(),
+                "--java", Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        Path jar = repo.resolve("shim/target/restore-shim.jar");
+        if (Files.isRegularFile(jar)) {
+            argv.addAll(List.of("--jar", jar.toString()));
+        }
+        HostCommand.Result result = HostCommand.of(argv).in(repo).withTimeout(Duration.ofMinutes(20)).run();
         if (!result.ok()) {
-            throw new IllegalStateException("deploy/install.sh --prefix " + dir + " failed with " + result.exitCode()
+            throw new IllegalStateException(String.join(" ", argv) + " failed with " + result.exitCode()
                     + ": " + tail(result.stderr() + result.stdout()));
         }
         return dir;
