@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Stand-in for `restore-shim daemon` in LauncherScriptTest, run by the source launcher. It keeps
+ * Stand-in for `restore-shim daemon` in LauncherScriptTest, which compiles it. It keeps
  * the daemon contract (daemon.pid, three sockets, then ready) and records each spawn in
  * DIR/spawns. FAKE_MODE=die exits before binding; FAKE_MODE=never-ready never writes ready.
  */

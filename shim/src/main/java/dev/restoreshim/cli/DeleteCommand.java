@@ -1,5 +1,8 @@
 package dev.restoreshim.cli;
 
+import dev.restoreshim.sys.LinuxMounts;
+import dev.restoreshim.sys.Mounts;
+
 import dev.restoreshim.config.ConfigLocation;
 import dev.restoreshim.config.ShimConfig;
 import dev.restoreshim.errors.ShimException;
@@ -48,7 +51,7 @@ final class DeleteCommand {
         CommandRunner runner = new ProcessCommandRunner(Duration.ofSeconds(30));
         return new DeleteCommand(out, err, System.getenv(), ConfigLocation.DEFAULT_FILE,
                 (config, address) -> new DeadTaskCleanup(config, config.daemonFor(address), runner,
-                        () -> MountTable.read(MountTable.SELF), new LazyUmountCommand(runner),
+                        () -> MountTable.read(MountTable.SELF), target -> new LinuxMounts().unmount(target.toString(), Mounts.MNT_DETACH),
                         Clock.systemUTC(), line -> err.println("restore-shim delete: " + line)));
     }
 

@@ -22,6 +22,7 @@ import dev.restoreshim.sys.LinuxSignals;
 import dev.restoreshim.process.ContainerDeps;
 import dev.restoreshim.process.ExitListener;
 import dev.restoreshim.sys.PidfdReaper;
+import dev.restoreshim.sys.UnixSocketFile;
 import dev.restoreshim.task.OciTaskRuntime;
 import dev.restoreshim.task.TaskService;
 import dev.restoreshim.task.TaskStore;
@@ -41,7 +42,6 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,6 +84,18 @@ public final class NodeDaemon implements AutoCloseable {
         return 0;
     }
 
+    /** A daemon in {@code dir} with default settings, no containerd and no events (for training). */
+    static NodeDaemon startIn(Path dir) throws IOException {
+        var daemon = new NodeDaemon(dir);
+        try {
+            daemon.start(ShimConfig.defaults(), new DaemonArgs(java.util.Optional.empty(), dir, "", ""));
+        } catch (IOException | RuntimeException e) {
+            daemon.close();
+            throw e;
+        }
+        return daemon;
+    }
+
     private void start(ShimConfig config, DaemonArgs args) throws IOException {
         DaemonLayout layout = new DaemonLayout(dir);
         Files.createDirectories(dir);
@@ -106,12 +118,8 @@ public final class NodeDaemon implements AutoCloseable {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
         push(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
         var adapter = new TaskServiceAdapter(tasks);
-        var dispatcher = push(TtrpcDispatcher.builder()
-                .addService(adapter)
-                .addAlias("containerd.task.v2.Task", adapter.bindService())
-                .executor(Executors.newVirtualThreadPerTaskExecutor())
-                .build());
-        var ttrpc = TtrpcServer.start(layout.ttrpcSocket(), dispatcher, group, 0);
+        var dispatcher = push(TtrpcDispatcher.builder().addTaskService(adapter).build());
+        var ttrpc = TtrpcServer.start(layout.ttrpcSocket(), dispatcher, group, UnixSocketFile.currentUid());
         push(() -> ttrpc.shutdown(DRAIN));
         var grpc = TaskEndpoint.start(layout.grpcSocket(), adapter, group);
         push(() -> grpc.shutdown(DRAIN));

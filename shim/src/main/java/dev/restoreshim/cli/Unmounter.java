@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * Detaches a mount. The lead wires this to the FFM {@code sys.Mounts} ({@code umount2(MNT_DETACH)});
- * until then {@link LazyUmountCommand} shells out.
+ * Detaches a mount: {@code umount2(MNT_DETACH)} through {@code sys.Mounts} in production, a
+ * recording fake in tests.
  */
 @FunctionalInterface
 interface Unmounter {

@@ -43,12 +43,15 @@ public final class Container {
      * lock is held may already be complete, and running its handler inline would apply the exit
      * inside the very transition that is still in progress.
      */
+    /** How long an exit waits for a pty's last output to reach the stdout fifo. */
+    private static final long OUTPUT_DRAIN_MILLIS = 1000;
     private static final Executor EXIT_HANDLERS = task -> Thread.ofVirtual().name("exit-handler").start(task);
 
     private final String namespace;
     private final String id;
     private final Path bundle;
     private final boolean rootfsMounted;
+    private final boolean killAllOnExit;
     private final ContainerDeps deps;
     private final Runc runc;
     private final ExitRouter router;
@@ -63,6 +66,7 @@ public final class Container {
         this.deps = deps;
         this.runc = deps.runc().withLog(bundle.resolve("log.json"));
         this.router = new ExitRouter(id, deps.listener(), this::killExecsAfterInitExit);
+        this.killAllOnExit = BundleSpec.sharesPidNamespace(bundle);
     }
 
     /**
@@ -97,7 +101,7 @@ public final class Container {
         Path pidFile = bundle.resolve("init.pid");
         if (!spec.checkpoint().isEmpty()) {
             RestoreOptions restore = RestoreOptions.of(Path.of(spec.checkpoint()), bundle.resolve("criu-work"), bundle,
-                    pidFile, null);
+                    pidFile, null).withParentPath(spec.parentCheckpoint().isEmpty() ? null : Path.of(spec.parentCheckpoint()));
             return newInit(spec.stdio(), io, resources, new InitState.CreatedFromCheckpoint(restore), 0);
         }
         ConsoleSocket socket = spec.stdio().terminal() ? Consoles.open(deps.fds()) : null;
@@ -131,9 +135,16 @@ public final class Container {
     }
 
     private void watchInit(InitProcess p, int pid) {
-        deps.reaper().watch(pid).whenCompleteAsync((status, failure) -> {
-            ExitStatus s = status != null ? status : ExitStatus.unknown(Instant.now());
+        deps.reaper().watch(pid).whenCompleteAsync((s, failure) -> {
+            if (failure != null) {
+                stopWatching(pid, failure);
+                return;
+            }
             ExitInfo info = p.exited(s);
+            if (killAllOnExit) {
+                killAllQuietly(); // no own pid namespace: the init's children would outlive it
+            }
+            p.io().processExited(OUTPUT_DRAIN_MILLIS);
             if (p.state() instanceof InitState.Deleted) {
                 // deleted before it exited (a created task's runc init): containerd reports no exit then
                 p.waiter().complete(info);
@@ -267,9 +278,13 @@ public final class Container {
     }
 
     private void watchExec(ExecProcess p, int pid) {
-        deps.reaper().watch(pid).whenCompleteAsync((status, failure) -> {
-            ExitStatus s = status != null ? status : ExitStatus.unknown(Instant.now());
+        deps.reaper().watch(pid).whenCompleteAsync((s, failure) -> {
+            if (failure != null) {
+                stopWatching(pid, failure);
+                return;
+            }
             ExitInfo info = p.exited(s);
+            p.io().processExited(OUTPUT_DRAIN_MILLIS);
             router.exited(p.execId(), pid, info, () -> p.waiter().complete(info));
         }, EXIT_HANDLERS);
     }
@@ -344,6 +359,22 @@ public final class Container {
                     // already gone: its exit is on its way
                 }
             }
+        }
+    }
+
+    /**
+     * The reaper stopped (daemon shutdown): the process did not exit, so nothing is reported;
+     * a restarted daemon re-adopts it.
+     */
+    private void stopWatching(int pid, Throwable why) {
+        LOG.debug("msg=\"stopped watching\" id={} pid={} reason=\"{}\"", id, pid, why.getMessage());
+    }
+
+    private void killAllQuietly() {
+        try {
+            runc.kill(id, Signals.SIGKILL, true);
+        } catch (ShimException e) {
+            LOG.debug("msg=\"kill --all after init exit failed\" id={} error=\"{}\"", id, e.getMessage());
         }
     }
 

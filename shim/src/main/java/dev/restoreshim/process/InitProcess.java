@@ -179,11 +179,7 @@ final class InitProcess implements InitActions {
     public void restore(RestoreOptions options) {
         ConsoleSocket socket = stdio.terminal() ? Consoles.open(deps.fds()) : null;
         try {
-            RestoreOptions opts = socket == null ? options : new RestoreOptions(options.imagePath(), options.workPath(),
-                    options.parentPath(), options.bundle(), options.pidFile(), socket.path(), options.detach(),
-                    options.noPivot(), options.noSubreaper(), options.tcpEstablished(), options.externalUnixSockets(),
-                    options.shellJob(), options.fileLocks(), options.lazyPages(), options.manageCgroupsMode(),
-                    options.emptyNamespaces());
+            RestoreOptions opts = socket == null ? options : options.withConsoleSocket(socket.path());
             pid = runc.restore(id, opts, io.runcStdio());
             if (socket != null) {
                 io.attachConsole(socket.receiveMaster(deps.consoleTimeout()));

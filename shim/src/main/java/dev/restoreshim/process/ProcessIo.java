@@ -10,8 +10,9 @@ import dev.restoreshim.sys.SysException;
  *
  * <p>Fifos are opened {@code O_RDWR}, which on Linux never blocks and never fails for want of
  * a peer. Without a terminal, stdout and stderr fds go to runc as they are, so the container
- * writes straight into containerd's fifos (we keep our copy open until the process is deleted,
- * so a departed reader never turns into EPIPE). stdin is copied from its fifo into a pipe whose
+ * writes straight into containerd's fifos with no copy. We keep our fd open while the process
+ * lives, so a departed reader (containerd restarting) never turns into EPIPE, and close it when
+ * the process exits ({@link #processExited}) so that containerd sees EOF. stdin is copied from its fifo into a pipe whose
  * read end runc gets; {@link #closeStdin} closes the write end, which the container sees as EOF.
  * With a terminal, runc gets no stdio; {@link #attachConsole} copies the pty master to the
  * stdout fifo and the stdin fifo to the master.
@@ -98,6 +99,26 @@ final class ProcessIo implements AutoCloseable {
         outputCopy = new FdCopy(fds, master, stdout, name + "-pty-out", () -> { });
         if (stdinFifo >= 0) {
             stdinCopy = new FdCopy(fds, stdinFifo, master, name + "-pty-in", () -> { });
+        }
+    }
+
+    /**
+     * The process exited: let pty output drain (up to {@code drainMillis}), then close our stdout
+     * and stderr fds. containerd's client waits for EOF on the output fifos before it calls
+     * Delete, and a fifo reports EOF only once every writer is closed, ours included.
+     */
+    void processExited(long drainMillis) {
+        FdCopy out;
+        synchronized (this) {
+            out = outputCopy;
+        }
+        if (out != null) {
+            out.await(drainMillis);
+            out.stop();
+        }
+        synchronized (this) {
+            stdout = closeQuietly(stdout);
+            stderr = closeQuietly(stderr);
         }
     }
 

@@ -51,6 +51,20 @@ public record RestoreOptions(Path imagePath, Path workPath, Path parentPath, Pat
                 emptyNamespaces);
     }
 
+    /** A copy restoring on top of the parent image directory {@code parent} (null: none). */
+    public RestoreOptions withParentPath(Path parent) {
+        return new RestoreOptions(imagePath, workPath, parent, bundle, pidFile, consoleSocket, detach, noPivot,
+                noSubreaper, tcpEstablished, externalUnixSockets, shellJob, fileLocks, lazyPages, manageCgroupsMode,
+                emptyNamespaces);
+    }
+
+    /** A copy sending the pty master to {@code socket} (null: no terminal). */
+    public RestoreOptions withConsoleSocket(Path socket) {
+        return new RestoreOptions(imagePath, workPath, parentPath, bundle, pidFile, socket, detach, noPivot,
+                noSubreaper, tcpEstablished, externalUnixSockets, shellJob, fileLocks, lazyPages, manageCgroupsMode,
+                emptyNamespaces);
+    }
+
     /** The arguments after {@code restore}, before the container id. */
     public List<String> args() {
         List<String> a = new ArrayList<>(List.of("--image-path", imagePath.toString()));

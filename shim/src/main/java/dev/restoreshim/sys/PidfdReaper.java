@@ -31,7 +31,9 @@ public final class PidfdReaper implements Reaper {
     private static final int EPOLL_CTL_DEL = 2;
     private static final int EPOLLIN = 1;
     private static final int EFD_CLOEXEC = 02000000;
+    private static final int P_PID = 1;
     private static final int P_PIDFD = 3;
+    private static final int WNOHANG = 1;
     private static final int WEXITED = 4;
     private static final int CLD_EXITED = 1;
     private static final int MAX_EVENTS = 64;
@@ -166,6 +168,60 @@ public final class PidfdReaper implements Reaper {
             if (rc != 0) {
                 throw SysException.of("epoll_ctl", Native.errno(st), "fd " + fd);
             }
+        } catch (Throwable t) {
+            throw Native.linkFailure(t);
+        }
+    }
+
+    /**
+     * Reaps zombie children that nobody watches: orphans re-parented to this process because it
+     * is a child subreaper (for example from containers sharing the host pid namespace). Only
+     * children in state Z, not watched here and accepted by {@code mayReap} are collected, so
+     * pass a predicate that excludes pids of {@code ProcessBuilder} children, which the JDK reaps
+     * itself. Meant to run periodically (every few seconds) from the daemon.
+     *
+     * @return how many zombies were reaped
+     */
+    public int reapOrphans(java.util.function.IntPredicate mayReap) {
+        long self = ProcessHandle.current().pid();
+        int reaped = 0;
+        java.io.File[] entries = new java.io.File("/proc").listFiles((d, name) -> name.chars().allMatch(Character::isDigit));
+        if (entries == null) {
+            return 0;
+        }
+        for (java.io.File entry : entries) {
+            int pid = Integer.parseInt(entry.getName());
+            if (isZombieChildOf(pid, self) && !watched(pid) && mayReap.test(pid) && reapNow(pid)) {
+                reaped++;
+            }
+        }
+        return reaped;
+    }
+
+    private synchronized boolean watched(int pid) {
+        return byPid.containsKey(pid);
+    }
+
+    private static boolean isZombieChildOf(int pid, long parent) {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Integer.toString(pid), "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return f[0].equals("Z") && Long.parseLong(f[1]) == parent;
+        } catch (java.io.IOException | RuntimeException gone) {
+            return false;
+        }
+    }
+
+    private boolean reapNow(int pid) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = Native.callState(a);
+            MemorySegment info = a.allocate(128, 8);
+            int rc = (int) Native.WAITID.invokeExact(st, P_PID, pid, info, WEXITED | WNOHANG);
+            boolean done = rc == 0 && info.get(JAVA_INT, 16) == pid;
+            if (done) {
+                LOG.info("msg=\"reaped orphan\" pid={} code={} status={}", pid, info.get(JAVA_INT, 8), info.get(JAVA_INT, 24));
+            }
+            return done;
         } catch (Throwable t) {
             throw Native.linkFailure(t);
         }

@@ -70,9 +70,13 @@ class BusyboxContainerTest {
         }
         bundle = Files.createDirectories(dir.resolve("bundle"));
         reaper = new PidfdReaper(fds);
-        var launcher = new LinuxProcessLauncher(fds);
-        Runc runc = new Runc(new RuncSettings(RUNC, dir.resolve("runc-root"), false), launcher, reaper, fds,
-                dir.resolve("runc.log"));
+        deps = depsWith(reaper);
+        fdsBefore = containerFds();
+    }
+
+    private ContainerDeps depsWith(PidfdReaper r) {
+        Runc runc = new Runc(new RuncSettings(RUNC, dir.resolve("runc-root"), false), new LinuxProcessLauncher(fds), r,
+                fds, dir.resolve("runc.log"));
         ExitListener listener = new ExitListener() {
             @Override
             public void started(String containerId, String execId, int pid) {
@@ -84,8 +88,7 @@ class BusyboxContainerTest {
                 events.add("exit " + (execId.isEmpty() ? "init" : execId) + " " + exit.exitStatus());
             }
         };
-        deps = new ContainerDeps(runc, new LinuxMounts(), fds, reaper, new LinuxSignals(), listener, null);
-        fdsBefore = containerFds();
+        return new ContainerDeps(runc, new LinuxMounts(), fds, r, new LinuxSignals(), listener, null);
     }
 
     private List<String> fdsBefore;
@@ -171,9 +174,10 @@ class BusyboxContainerTest {
                 assertEquals(3, exit.exitStatus());
                 assertEquals(ProcessStatus.STOPPED, c.state("").status());
                 assertEquals(List.of("start init", "exit init 3"), events);
+                // containerd waits for EOF on the fifos before it calls Delete: no writer may remain
+                assertEquals("hello from busybox\n", drainToEof(outReader));
+                assertEquals("oops\n", drainToEof(errReader));
                 assertEquals(3, c.delete("").exitStatus());
-                assertEquals("hello from busybox\n", drain(outReader));
-                assertEquals("oops\n", drain(errReader));
                 assertFalse(mountinfo().contains(" " + bundle.resolve("rootfs") + " "), "rootfs unmounted");
                 assertFalse(Files.exists(dir.resolve("runc-root").resolve(id)), "runc state removed");
             } finally {
@@ -223,9 +227,9 @@ class BusyboxContainerTest {
                 c.resizePty("", 100, 40);
                 c.start("");
                 assertEquals(0, c.waitFor("").get(30, TimeUnit.SECONDS).exitStatus());
-                c.delete("");
-                String text = drain(outReader);
+                String text = drainToEof(outReader);
                 assertTrue(text.contains("/dev/pts/"), "tty output: " + text);
+                c.delete("");
             } finally {
                 fds.close(outReader);
             }
@@ -273,16 +277,54 @@ class BusyboxContainerTest {
                 c.start("t1");
                 c.resizePty("t1", 80, 25);
                 assertEquals(0, c.waitFor("t1").get(30, TimeUnit.SECONDS).exitStatus());
+                String text = drainToEof(outReader);
                 c.delete("t1");
                 c.kill("", Signals.SIGKILL, true);
                 c.waitFor("").get(30, TimeUnit.SECONDS);
                 c.delete("");
-                String text = drain(outReader);
                 assertTrue(text.contains("/dev/pts/"), "exec tty output: " + text);
             } finally {
                 fds.close(outReader);
             }
         });
+    }
+
+    @Test
+    void adopt_afterDaemonRestart_watchesKillsAndDeletes() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            writeConfig(false, "/bin/busybox", "sleep", "300");
+            Container before = Container.create(spec(Stdio.none()), deps);
+            int pid = before.start("");
+            ContainerRecord record = before.record();
+            reaper.close(); // the old daemon goes away: that is no exit
+            reaper = new PidfdReaper(fds);
+            Thread.sleep(200);
+            assertEquals(List.of("start init"), events);
+
+            Container after = Container.adopt(record, depsWith(reaper));
+            assertEquals(ProcessStatus.RUNNING, after.state("").status());
+            assertEquals(pid, after.pid());
+            after.kill("", Signals.SIGKILL, false);
+            assertEquals(137, after.waitFor("").get(30, TimeUnit.SECONDS).exitStatus());
+            after.delete("");
+            assertEquals(List.of("start init", "exit init 137"), events);
+        });
+    }
+
+    /** Reads until EOF, which a fifo reports only once every writer has closed it. */
+    private String drainToEof(int fd) throws Exception {
+        var bytes = new ByteArrayOutputStream();
+        byte[] buf = new byte[4096];
+        while (true) {
+            assertTrue(fds.awaitReadable(fd, 5000), "no EOF: a writer still holds the fifo open");
+            int n = fds.read(fd, buf, 0, buf.length);
+            if (n == 0) {
+                return bytes.toString(StandardCharsets.UTF_8);
+            }
+            if (n > 0) {
+                bytes.write(buf, 0, n);
+            }
+        }
     }
 
     private String drain(int fd) {

@@ -168,6 +168,39 @@ class ContainerTest {
     }
 
     @Test
+    void createWithCheckpoint_restoresAtStart() throws Exception {
+        rt = new FakeRuntime(dir);
+        Container c = Container.create(new CreateSpec("default", "c1", FakeRuntime.bundle(dir), List.of(), null,
+                "/ckpt/img", "/ckpt/parent"), rt.deps());
+        assertEquals(0, c.pid());
+        assertEquals(List.of(), rt.calls);
+        assertEquals(ProcessStatus.CREATED, c.state("").status());
+        assertEquals(FakeRuntime.INIT_PID, c.start(""));
+        assertEquals("restore --image-path /ckpt/img --work-path " + dir.resolve("criu-work") + " --parent-path /ckpt/parent"
+                + " --detach --pid-file " + dir.resolve("init.pid") + " --no-subreaper --bundle " + dir + " c1", rt.calls.getFirst());
+        rt.exit(FakeRuntime.INIT_PID, 0);
+        c.waitFor("").get(5, TimeUnit.SECONDS);
+        assertEquals(List.of("start init 1000", "exit init 1000 0"), rt.events);
+    }
+
+    @Test
+    void initExit_killsAllOnlyWithoutOwnPidNamespace() throws Exception {
+        Container shared = create(List.of()); // config.json "{}": no pid namespace of its own
+        shared.start("");
+        rt.exit(FakeRuntime.INIT_PID, 0);
+        shared.waitFor("").get(5, TimeUnit.SECONDS);
+        assertTrue(rt.calls.contains("kill --all c1 9"), rt.calls.toString());
+
+        java.nio.file.Files.writeString(dir.resolve("config.json"), "{\"linux\":{\"namespaces\":[{\"type\":\"pid\"}]}}");
+        rt = new FakeRuntime(dir);
+        Container own = Container.create(CreateSpec.of("default", "c1", dir, List.of(), null), rt.deps());
+        own.start("");
+        rt.exit(FakeRuntime.INIT_PID, 0);
+        own.waitFor("").get(5, TimeUnit.SECONDS);
+        assertFalse(rt.calls.contains("kill --all c1 9"), rt.calls.toString());
+    }
+
+    @Test
     void deleteBeforeStart_reportsNoExit() throws Exception {
         Container c = create(List.of());
         assertEquals(new ExitInfo(FakeRuntime.INIT_PID, 0, null), c.delete(""));

@@ -1,6 +1,7 @@
 package dev.restoreshim.sys;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -147,18 +148,50 @@ class LinuxProcessLauncherTest {
     @Test
     void watch_ofNonChild_completesUnknownWhenItExits() throws Exception {
         assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
-            // a grandchild: the shell starts sleep in background and prints its pid, then exits
+            // a grandchild whose parent shell stays alive to reap it: not our child even when
+            // this JVM is a subreaper (another test may have made it one)
             int[] out = fds.pipe();
             int pid;
             try {
-                pid = launcher.spawn(LaunchSpec.of(List.of("/bin/sh", "-c", "sleep 0.5 >/dev/null & echo $!"), Map.of(1, out[1])));
+                pid = launcher.spawn(LaunchSpec.of(List.of("/bin/sh", "-c", "sleep 0.5 >/dev/null & echo $!; wait"),
+                        Map.of(1, out[1])));
             } finally {
                 fds.close(out[1]);
             }
-            reaper.watch(pid).get(10, TimeUnit.SECONDS);
-            int grandchild = Integer.parseInt(drain(out[0]).trim());
+            assertTrue(fds.awaitReadable(out[0], 10_000));
+            byte[] buf = new byte[32];
+            int n = fds.read(out[0], buf, 0, buf.length);
+            int grandchild = Integer.parseInt(new String(buf, 0, n, StandardCharsets.UTF_8).trim());
             ExitStatus s = reaper.watch(grandchild).get(10, TimeUnit.SECONDS);
             assertEquals(ExitStatus.UNKNOWN_CODE, s.exitCode());
+            assertEquals(0, reaper.watch(pid).get(10, TimeUnit.SECONDS).exitCode());
+            drain(out[0]);
+        });
+    }
+
+    @Test
+    void reapOrphans_collectsUnwatchedZombieChildrenOnly() throws Exception {
+        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            new LinuxProcessControl().setChildSubreaper(true);
+            // the middle shell exits at once; its background child is re-parented to us and dies
+            int[] out = fds.pipe();
+            int pid;
+            try {
+                pid = launcher.spawn(LaunchSpec.of(List.of("/bin/sh", "-c", "/bin/sh -c 'sleep 0.3; exit 4' >/dev/null & echo $!"),
+                        Map.of(1, out[1])));
+            } finally {
+                fds.close(out[1]);
+            }
+            int orphan = Integer.parseInt(drain(out[0]).trim());
+            assertEquals(0, reaper.watch(pid).get(10, TimeUnit.SECONDS).exitCode());
+            Path proc = Path.of("/proc", Integer.toString(orphan));
+            while (!java.nio.file.Files.readString(proc.resolve("stat")).contains(") Z ")) {
+                Thread.sleep(10);
+            }
+            assertEquals(0, reaper.reapOrphans(p -> p != orphan), "the predicate is respected");
+            assertTrue(java.nio.file.Files.exists(proc));
+            assertEquals(1, reaper.reapOrphans(p -> p == orphan));
+            assertFalse(java.nio.file.Files.exists(proc), "zombie collected");
         });
     }
 
