@@ -52,20 +52,7 @@ public record TestImages(String pause, String app) {
         try {
             Path root = Path.of(HostCommand.of("buildah", "mount", container).check().stdout().strip());
             try {
-                Path bin = Files.createDirectories(root.resolve("bin"));
-                Files.createDirectories(root.resolve("etc"));
-                Files.createDirectories(root.resolve("tmp"));
-                Files.createDirectories(root.resolve("proc"));
-                Files.createDirectories(root.resolve("dev"));
-                Files.createDirectories(root.resolve("sys"));
-                Files.copy(HostTools.BUSYBOX, bin.resolve("busybox"));
-                HostCommand.of("chroot", root.toString(), "/bin/busybox", "--install", "-s", "/bin").check();
-                Files.writeString(root.resolve("etc/rsit-release"), RELEASE_TEXT + "\n");
-                if (script != null) {
-                    Path app = root.resolve("app.sh");
-                    Files.writeString(app, script);
-                    Files.setPosixFilePermissions(app, PosixFilePermissions.fromString("rwxr-xr-x"));
-                }
+                writeRootfs(root, script != null);
             } finally {
                 HostCommand.of("buildah", "umount", container).check();
             }
@@ -77,6 +64,25 @@ public record TestImages(String pause, String app) {
         } finally {
             HostCommand.of("buildah", "rm", container).run();
             HostCommand.of("buildah", "rmi", "-f", local).run();
+        }
+    }
+
+    /**
+     * Fills {@code root} with busybox-static and its applet links, {@code /etc/rsit-release}, and
+     * with {@code app} the app script as {@code /app.sh}.
+     */
+    public static void writeRootfs(Path root, boolean app) throws IOException {
+        Path bin = Files.createDirectories(root.resolve("bin"));
+        for (String dir : List.of("etc", "tmp", "proc", "dev", "sys")) {
+            Files.createDirectories(root.resolve(dir));
+        }
+        Files.copy(HostTools.BUSYBOX, bin.resolve("busybox"));
+        HostCommand.of("chroot", root.toString(), "/bin/busybox", "--install", "-s", "/bin").check();
+        Files.writeString(root.resolve("etc/rsit-release"), RELEASE_TEXT + "\n");
+        if (app) {
+            Path script = root.resolve("app.sh");
+            Files.writeString(script, APP_SCRIPT);
+            Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
         }
     }
 
