@@ -20,8 +20,13 @@ public enum Handler {
     /** restore-shim, launcher prints {@code {"version":3,...,"protocol":"grpc"}}: gRPC task v3. */
     RESTORE_GRPC("restore-grpc", "restore", "io.containerd.restore.v2", "grpc");
 
-    /** Variants run when {@code it.handlers} is not set. */
-    public static final String DEFAULT_TESTED = "runc,restore-ttrpc,restore-grpc";
+    /**
+     * Variants run when {@code it.handlers} is not set. {@code restore-grpc} is left out because
+     * containerd 2.1.9 drops every gRPC shim before its first call (docs/protocols.md); the gRPC
+     * endpoint is covered by {@link GrpcTaskEndpointIT} instead. Add it back with
+     * {@code -Dit.handlers=runc,restore-ttrpc,restore-grpc} on a containerd that keeps gRPC shims.
+     */
+    public static final String DEFAULT_TESTED = "runc,restore-ttrpc";
 
     private final String id;
     private final String criName;
