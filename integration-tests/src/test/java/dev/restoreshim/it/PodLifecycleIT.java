@@ -90,6 +90,9 @@ class PodLifecycleIT {
         var listed = cri.runtime().listContainers(ListContainersRequest.newBuilder()
                 .setFilter(ContainerFilter.newBuilder().setPodSandboxId(pod.id())).build()).getContainersList();
         assertEquals(List.of(app), listed.stream().map(c -> c.getId()).toList(), "ListContainers of the pod");
+        if (containerd.handler().isRestoreShim()) {
+            daemonStatusListsRunning(containerd, List.of(pod.id(), app));
+        }
 
         cri.runtime().stopContainer(StopContainerRequest.newBuilder().setContainerId(app).setTimeout(10).build());
         ContainerStatus exited = kubelet.awaitState(app, ContainerState.CONTAINER_EXITED, Duration.ofSeconds(15));
@@ -113,6 +116,19 @@ class PodLifecycleIT {
         java.nio.file.Files.move(log, log.resolveSibling("0.log.1"));
         cri.runtime().reopenContainerLog(ReopenContainerLogRequest.newBuilder().setContainerId(app).build());
         KubeletFlow.awaitFile(log, s -> s.contains("app: tick"), Duration.ofSeconds(10));
+    }
+
+    /** {@code restore-shim status --json}: the daemon answers SERVING and lists the pod's tasks as running. */
+    private static void daemonStatusListsRunning(PrivateContainerd containerd, List<String> ids) {
+        var result = HostCommand.of(ShimInstall.prefix().resolve("bin/restore-shim").toString(), "status",
+                "--config", containerd.dir().resolve("shim/config.toml").toString(), "--json")
+                .withTimeout(Duration.ofSeconds(30)).run().orThrow();
+        String json = result.stdout();
+        assertTrue(json.contains("\"health\" : \"SERVING\""), "status reports SERVING:\n" + json);
+        for (String id : ids) {
+            assertTrue(json.matches("(?s).*\"id\" : \"" + id + "\",\\s*\"pid\" : [1-9][0-9]*,\\s*\"status\" : \"running\".*"),
+                    "status lists " + id + " as running:\n" + json);
+        }
     }
 
     private static void execSync(PrivateContainerd containerd, String app) {
