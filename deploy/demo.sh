@@ -27,18 +27,18 @@ mkdir -p "$prefix"
 bash deploy/install.sh --prefix "$prefix" --sysconfdir "$prefix/etc" >"$prefix.log" 2>&1 \
   || { tail -n 30 "$prefix.log" >&2; log "deploy/install.sh failed (log: $prefix.log)"; exit 1; }
 
-# Maven and the demo JVM run in their own session, so that Ctrl-C reaches only this script, which
-# then asks the demo JVM to clean up (SIGTERM runs its shutdown hook) while containerd and the
-# Podman service it needs for that are still alive.
+# Maven and the demo JVM run in their own session, so that Ctrl-C reaches only this script (and the
+# filter of Maven's colour codes, which ignores it), which then asks the demo JVM to clean up
+# (SIGTERM runs its shutdown hook) while containerd and the Podman service it needs are alive.
 pidfile=$repo/integration-tests/target/demo.pid
-rm -f "$pidfile"
+rm -f "$pidfile" "$repo/integration-tests/target/demo.exit"
 on_signal() {
   log "stopping (cleanup takes a few seconds)"
   if [[ -s $pidfile ]]; then kill -TERM "$(cat "$pidfile")" 2>/dev/null || true
   else kill -TERM "$mvn_pid" 2>/dev/null || true; fi
 }
 setsid -w mvn -B -q -ntp -Dstyle.color=never -Pdemo -pl proto,integration-tests process-test-classes \
-  -Ddemo.pods="$pods" -Ddemo.shim.prefix="$prefix" &
+  -Ddemo.pods="$pods" -Ddemo.shim.prefix="$prefix" > >(trap '' INT; exec sed -u 's/\x1b\[[0-9;]*m//g') 2>&1 &
 mvn_pid=$!
 trap on_signal INT TERM
 status=0
@@ -48,4 +48,7 @@ while true; do
   kill -0 "$mvn_pid" 2>/dev/null || break
 done
 trap - INT TERM
+# Maven succeeds for the demo's own exit codes (0, 1 failed, 130 interrupted); the code is here.
+exitfile=$repo/integration-tests/target/demo.exit
+if [[ $status -eq 0 && -s $exitfile ]]; then status=$(<"$exitfile"); fi
 exit "$status"

@@ -8,6 +8,8 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -31,26 +33,32 @@ public final class PodStartDemo {
     private static final String RUNC = Handler.RUNC.criName();
     private static final String RESTORE = Handler.RESTORE_TTRPC.criName();
 
+    /** Exit code after SIGINT or SIGTERM (as a shell reports Ctrl-C). */
+    static final int EXIT_INTERRUPTED = 130;
+
     private final Object lock = new Object();
     private final Path pidFile = TestEnvironment.workDir().resolve("demo.pid");
     /** Guarded by {@link #lock}: what is running, in start order; cleaned in reverse. */
     private final List<AutoCloseable> started = new ArrayList<>();
+    private final Path exitFile = TestEnvironment.workDir().resolve("demo.exit");
+    private final CountDownLatch mainDone = new CountDownLatch(1);
+    /** Set when the run ends or a signal arrives; the pod loop stops at the next pod. */
     private volatile boolean stopping;
+    /** Set by the shutdown hook when a signal, not the end of the run, stopped the JVM. */
+    private volatile boolean interrupted;
 
     public static void main(String[] args) {
         int exit = new PodStartDemo().run(Integer.getInteger("demo.pods", 5));
         System.exit(exit);
     }
 
+    /**
+     * Measures, cleans up and returns the exit code: 0 done, 1 failed, {@link #EXIT_INTERRUPTED}
+     * after a signal. The code is also written to {@code target/demo.exit} for deploy/demo.sh,
+     * because Maven prints a stack trace for any exit code it does not expect.
+     */
     private int run(int pods) {
-        Thread hook = Thread.ofPlatform().unstarted(() -> {
-            if (!stopping) {
-                stopping = true;
-                System.out.println("\ndemo: interrupted, cleaning up");
-            }
-            cleanUp();
-        });
-        Runtime.getRuntime().addShutdownHook(hook);
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(this::onSignal));
         // Testcontainers' own shutdown hook (Ryuk is off) prunes through the Podman service, which
         // the cleanup has already stopped; its failure is expected then and not worth a trace.
         Thread.setDefaultUncaughtExceptionHandler((thread, e) -> {
@@ -58,19 +66,59 @@ public final class PodStartDemo {
                 System.err.println("demo: " + thread.getName() + ": " + e);
             }
         });
+        int code = 1;
         try {
+            Files.deleteIfExists(exitFile);
             Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
             measure(pods);
-            return 0;
+            code = 0;
         } catch (Exception | AssertionError e) {
             if (!stopping) {
                 System.out.println("demo: FAILED: " + e.getMessage());
                 System.out.println("demo: logs in " + TestEnvironment.logDir());
             }
-            return 1;
         } finally {
             stopping = true;
             cleanUp();
+            code = interrupted ? EXIT_INTERRUPTED : code;
+            writeExitCode(code);
+            mainDone.countDown();
+        }
+        return code;
+    }
+
+    /**
+     * Shutdown hook. After a normal end it has nothing to do. After SIGINT/SIGTERM it lets the
+     * pod in flight finish (so no shim is started behind the cleanup's back), cleans up and halts.
+     */
+    private void onSignal() {
+        if (stopping) {
+            return;
+        }
+        interrupted = true;
+        stopping = true;
+        System.out.println("\ndemo: interrupted, finishing the pod in flight, then cleaning up");
+        try {
+            mainDone.await(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        cleanUp();
+        writeExitCode(EXIT_INTERRUPTED);
+        Runtime.getRuntime().halt(EXIT_INTERRUPTED);
+    }
+
+    private void writeExitCode(int code) {
+        try {
+            Files.writeString(exitFile, code + "\n");
+        } catch (IOException e) {
+            System.err.println("demo: cannot write " + exitFile + ": " + e.getMessage());
+        }
+    }
+
+    private void checkNotStopping() {
+        if (stopping) {
+            throw new IllegalStateException("stopped");
         }
     }
 
@@ -101,13 +149,16 @@ public final class PodStartDemo {
         System.out.println("== pods (sandbox + app container, host network, CRI over gRPC like the kubelet)");
         TimedPod pod = new TimedPod(containerd, images);
         Map<PodPhase, Double> runcCold = pod.run("cold-runc", RUNC);
+        checkNotStopping();
         Map<PodPhase, Double> restoreCold = pod.run("cold-restore", RESTORE);
         System.out.printf("  1st pods (restore starts its node daemon): pod start runc %.0f ms, restore %.0f ms%n",
                 TimingTable.start(runcCold), TimingTable.start(restoreCold));
         List<Map<PodPhase, Double>> runc = new ArrayList<>();
         List<Map<PodPhase, Double>> restore = new ArrayList<>();
         for (int i = 1; i <= pods; i++) {
+            checkNotStopping();
             runc.add(pod.run("runc-" + i, RUNC));
+            checkNotStopping();
             restore.add(pod.run("restore-" + i, RESTORE));
             System.out.printf("  round %d/%d: pod start runc %.0f ms, restore %.0f ms%n", i, pods,
                     TimingTable.start(runc.getLast()), TimingTable.start(restore.getLast()));
@@ -163,7 +214,7 @@ public final class PodStartDemo {
             ProcessHandle.of(pid).ifPresent(p -> {
                 p.destroy();
                 try {
-                    p.onExit().get(15, java.util.concurrent.TimeUnit.SECONDS);
+                    p.onExit().get(15, TimeUnit.SECONDS);
                 } catch (Exception e) {
                     p.destroyForcibly();
                 }
