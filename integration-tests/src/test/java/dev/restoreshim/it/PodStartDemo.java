@@ -1,0 +1,258 @@
+package dev.restoreshim.it;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The demo ({@code deploy/demo.sh} runs it through Maven): a loopback registry and one private
+ * containerd with the handlers {@code runc} (containerd-shim-runc-v2) and {@code restore}
+ * (restore-shim over TTRPC), then pods run the kubelet way through CRI on both handlers, timed
+ * per CRI call, and a table of the results.
+ *
+ * <p>Order: one cold pod per handler (the restore one starts the node daemon), then
+ * {@code demo.pods} rounds of one pod per handler, alternating, so that drift hits both alike.
+ * Both images are pulled before the first pod, so PullImage is the kubelet's cache hit.
+ *
+ * <p>Everything it starts is removed at the end, also on failure, SIGINT or SIGTERM (a shutdown
+ * hook runs the same cleanup). While it runs, its pid is in {@code target/demo.pid}.
+ *
+ * <p>System properties: {@code demo.pods} (default 5), {@code it.shim.prefix} (the install to
+ * use; without it {@link ShimInstall} runs deploy/install.sh), {@code it.workdir}, {@code it.repo}.
+ */
+public final class PodStartDemo {
+
+    private static final String RUNC = Handler.RUNC.criName();
+    private static final String RESTORE = Handler.RESTORE_TTRPC.criName();
+
+    /** Exit code after SIGINT or SIGTERM (as a shell reports Ctrl-C). */
+    static final int EXIT_INTERRUPTED = 130;
+
+    private final Object lock = new Object();
+    private final Path pidFile = TestEnvironment.workDir().resolve("demo.pid");
+    /** Guarded by {@link #lock}: what is running, in start order; cleaned in reverse. */
+    private final List<AutoCloseable> started = new ArrayList<>();
+    private final Path exitFile = TestEnvironment.workDir().resolve("demo.exit");
+    private final CountDownLatch mainDone = new CountDownLatch(1);
+    /** Set when the run ends or a signal arrives; the pod loop stops at the next pod. */
+    private volatile boolean stopping;
+    /** Set by the shutdown hook when a signal, not the end of the run, stopped the JVM. */
+    private volatile boolean interrupted;
+
+    public static void main(String[] args) {
+        int exit = new PodStartDemo().run(Integer.getInteger("demo.pods", 5));
+        System.exit(exit);
+    }
+
+    /**
+     * Measures, cleans up and returns the exit code: 0 done, 1 failed, {@link #EXIT_INTERRUPTED}
+     * after a signal. The code is also written to {@code target/demo.exit} for deploy/demo.sh,
+     * because Maven prints a stack trace for any exit code it does not expect.
+     */
+    private int run(int pods) {
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(this::onSignal));
+        // Testcontainers' own shutdown hook (Ryuk is off) prunes through the Podman service, which
+        // the cleanup has already stopped; its failure is expected then and not worth a trace.
+        Thread.setDefaultUncaughtExceptionHandler((thread, e) -> {
+            if (!stopping) {
+                System.err.println("demo: " + thread.getName() + ": " + e);
+            }
+        });
+        int code = 1;
+        try {
+            Files.deleteIfExists(exitFile);
+            Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
+            measure(pods);
+            code = 0;
+        } catch (Exception | AssertionError e) {
+            if (!stopping) {
+                System.out.println("demo: FAILED: " + e.getMessage());
+                System.out.println("demo: logs in " + TestEnvironment.logDir());
+            }
+        } finally {
+            stopping = true;
+            cleanUp();
+            code = interrupted ? EXIT_INTERRUPTED : code;
+            writeExitCode(code);
+            mainDone.countDown();
+        }
+        return code;
+    }
+
+    /**
+     * Shutdown hook. After a normal end it has nothing to do. After SIGINT/SIGTERM it lets the
+     * pod in flight finish (so no shim is started behind the cleanup's back), cleans up and halts.
+     */
+    private void onSignal() {
+        if (stopping) {
+            return;
+        }
+        interrupted = true;
+        stopping = true;
+        System.out.println("\ndemo: interrupted, finishing the pod in flight, then cleaning up");
+        try {
+            mainDone.await(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        cleanUp();
+        writeExitCode(EXIT_INTERRUPTED);
+        Runtime.getRuntime().halt(EXIT_INTERRUPTED);
+    }
+
+    private void writeExitCode(int code) {
+        try {
+            Files.writeString(exitFile, code + "\n");
+        } catch (IOException e) {
+            System.err.println("demo: cannot write " + exitFile + ": " + e.getMessage());
+        }
+    }
+
+    private void checkNotStopping() {
+        if (stopping) {
+            throw new IllegalStateException("stopped");
+        }
+    }
+
+    private void measure(int pods) throws IOException {
+        HostTools.requireAll();
+        Path launcher = ShimInstall.launcher();
+        System.out.println("== where");
+        HostFacts.describe(launcher).forEach(l -> System.out.println("  " + l));
+
+        System.out.println("== setup");
+        long t = System.nanoTime();
+        PodmanService podman = own(PodmanService.start(TestEnvironment.logDir()));
+        LocalRegistry registry = own(LocalRegistry.start(podman, TestEnvironment.workDir()));
+        TestImages images = TestImages.buildAndPush(registry, TestEnvironment.workDir());
+        System.out.printf("  registry %s with %s and %s (Podman service, Testcontainers): %.1f s%n",
+                registry.host(), images.pause().substring(registry.host().length() + 1),
+                images.app().substring(registry.host().length() + 1), (System.nanoTime() - t) / 1e9);
+        t = System.nanoTime();
+        PrivateContainerd containerd = own(PrivateContainerd.start("demo", Handler.RESTORE_TTRPC, registry.host(), images.pause()));
+        own(() -> stopDaemon(containerd));
+        KubeletFlow kubelet = new KubeletFlow(containerd);
+        kubelet.pull(images.pause());
+        kubelet.pull(images.app());
+        System.out.printf("  containerd in %s, handlers runc (containerd-shim-runc-v2) and restore"
+                + " (restore-shim, TTRPC), images pulled: %.1f s%n",
+                containerd.dir(), (System.nanoTime() - t) / 1e9);
+
+        System.out.println("== pods (sandbox + app container, host network, CRI over gRPC like the kubelet)");
+        TimedPod pod = new TimedPod(containerd, images);
+        Map<PodPhase, Double> runcCold = pod.run("cold-runc", RUNC);
+        checkNotStopping();
+        Map<PodPhase, Double> restoreCold = pod.run("cold-restore", RESTORE);
+        System.out.printf("  1st pods (restore starts its node daemon): pod start runc %.0f ms, restore %.0f ms%n",
+                TimingTable.start(runcCold), TimingTable.start(restoreCold));
+        List<Map<PodPhase, Double>> runc = new ArrayList<>();
+        List<Map<PodPhase, Double>> restore = new ArrayList<>();
+        for (int i = 1; i <= pods; i++) {
+            checkNotStopping();
+            runc.add(pod.run("runc-" + i, RUNC));
+            checkNotStopping();
+            restore.add(pod.run("restore-" + i, RESTORE));
+            System.out.printf("  round %d/%d: pod start runc %.0f ms, restore %.0f ms%n", i, pods,
+                    TimingTable.start(runc.getLast()), TimingTable.start(restore.getLast()));
+        }
+
+        System.out.printf("== result: %d warm pods per handler, median (p50) and p90 (nearest rank), %s%n", pods,
+                Instant.now().truncatedTo(ChronoUnit.SECONDS));
+        new TimingTable(RUNC, RESTORE, runc, restore, runcCold, restoreCold).lines().forEach(l -> System.out.println("  " + l));
+        System.out.println("  pod start = RunPodSandbox .. first log line; ratio = restore p50 / runc p50; 1st pod = cold");
+        daemonRss(containerd).ifPresent(rss -> System.out.println("  restore-shim daemon RSS after the run: " + rss));
+    }
+
+    private <T extends AutoCloseable> T own(T resource) {
+        synchronized (lock) {
+            if (stopping) {
+                closeQuietly(resource);
+                throw new IllegalStateException("stopping");
+            }
+            started.add(resource);
+        }
+        return resource;
+    }
+
+    /** Closes everything started, newest first; idempotent, safe from the shutdown hook. */
+    private void cleanUp() {
+        synchronized (lock) {
+            if (!started.isEmpty()) {
+                System.out.println("== cleanup: containerd, restore-shim daemon, registry, Podman service, mounts, cgroups");
+            }
+            for (AutoCloseable c : started.reversed()) {
+                closeQuietly(c);
+            }
+            started.clear();
+            try {
+                Files.deleteIfExists(pidFile);
+            } catch (IOException ignored) {
+                // target/ goes with mvn clean
+            }
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            System.err.println("demo: cleanup step failed: " + e.getMessage());
+        }
+    }
+
+    /** The daemon stays warm after its last task; stop it (SIGTERM) before containerd goes. */
+    private static void stopDaemon(PrivateContainerd containerd) {
+        for (long pid : daemonPids(containerd)) {
+            ProcessHandle.of(pid).ifPresent(p -> {
+                p.destroy();
+                try {
+                    p.onExit().get(15, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    p.destroyForcibly();
+                }
+            });
+        }
+    }
+
+    private static List<Long> daemonPids(PrivateContainerd containerd) {
+        Path daemons = containerd.shimState().resolve("d");
+        if (!Files.isDirectory(daemons)) {
+            return List.of();
+        }
+        try (Stream<Path> dirs = Files.list(daemons)) {
+            List<Long> pids = new ArrayList<>();
+            for (Path d : dirs.toList()) {
+                Path pid = d.resolve("daemon.pid");
+                if (Files.isRegularFile(pid)) {
+                    pids.add(Long.parseLong(Files.readString(pid).strip()));
+                }
+            }
+            return pids;
+        } catch (IOException | NumberFormatException e) {
+            return List.of();
+        }
+    }
+
+    private static java.util.Optional<String> daemonRss(PrivateContainerd containerd) {
+        for (long pid : daemonPids(containerd)) {
+            try {
+                return Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")).stream()
+                        .filter(l -> l.startsWith("VmRSS:"))
+                        .map(l -> Long.parseLong(l.replaceAll("\\D", "")) / 1024 + " MiB (pid " + pid + ", no tasks left)")
+                        .findFirst();
+            } catch (IOException e) {
+                return java.util.Optional.empty();
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+}
