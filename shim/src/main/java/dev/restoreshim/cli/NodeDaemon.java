@@ -113,6 +113,7 @@ public final class NodeDaemon implements AutoCloseable {
                 Path.of(config.runtime()), config.runtimeRoot(), false, template, CgroupMetrics.host());
         tasks = new TaskService(runtime, new TaskStore(dir), publisher::send, oom,
                 () -> log.debug("event=idle_shutdown_ignored reason=\"the node daemon stays warm for the next task\""));
+        tasks.configOrigin(config.origin());
         tasks.adoptAll();
 
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());

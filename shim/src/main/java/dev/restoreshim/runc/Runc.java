@@ -186,6 +186,11 @@ public final class Runc {
             }
             pid = launcher.spawn(new LaunchSpec(argv, System.getenv(), null, new HashMap<>(fdMap)));
         } catch (SysException e) {
+            if (e.errnoName().equals("ENOENT") || e.errnoName().equals("EACCES")) {
+                throw new ShimException(ErrorKind.FAILED_PRECONDITION, "runc " + command + " \"" + id
+                        + "\": OCI runtime " + settings.binary() + " cannot be executed (" + e.errnoName()
+                        + "); check the \"runtime\" key of the restore-shim config", e);
+            }
             throw new ShimException(ErrorKind.INTERNAL, "runc " + command + " \"" + id + "\": start "
                     + settings.binary() + ": " + e.getMessage(), e);
         } finally {

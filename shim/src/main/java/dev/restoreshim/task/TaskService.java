@@ -65,6 +65,7 @@ public final class TaskService {
     private final TaskEvents events;
     private final OomWatcher oom;
     private final Runnable shutdownWhenIdle;
+    private volatile String configOrigin = "";
 
     /**
      * @param runtime          creates and adopts containers (runc, and the restore path)
@@ -89,6 +90,12 @@ public final class TaskService {
             throw ShimException.alreadyExists("create task " + key + ": a task with this id exists");
         }
         try {
+            TaskOptions options = TaskOptions.parse(r.getId(), r.hasOptions() ? r.getOptions() : null);
+            if (!options.configPath().isEmpty() && !options.configPath().equals(configOrigin)) {
+                log.warn("event=config_path_ignored ns={} id={} requested={} daemon={} reason=\"one daemon serves "
+                        + "every task of its containerd; the launcher picks its config\"", key.namespace(), key.id(),
+                        options.configPath(), configOrigin);
+            }
             Container container = runtime.create(createSpec(key.namespace(), r), listener(key));
             TaskRecord record = new TaskRecord(container.record(), r.getCheckpoint(), Instant.now());
             try {
@@ -228,6 +235,11 @@ public final class TaskService {
         if (tasks.isEmpty()) {
             shutdownWhenIdle.run();
         }
+    }
+
+    /** Names the config file the daemon runs with, to warn when a handler asks for another one. */
+    public void configOrigin(String origin) {
+        this.configOrigin = origin;
     }
 
     /** Snapshot of the tasks, for status reporting. */

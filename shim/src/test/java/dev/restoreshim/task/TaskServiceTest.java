@@ -137,6 +137,35 @@ class TaskServiceTest {
     }
 
     @Test
+    void create_withMalformedRuntimeOptions_isInvalidArgumentBeforeTheRuntimeRuns() {
+        var garbage = Any.newBuilder().setTypeUrl("runtimeoptions.v1.Options")
+                .setValue(com.google.protobuf.ByteString.copyFrom(new byte[] {(byte) 0xff, 0x01, 0x02})).build();
+        var e = assertThrows(StatusRuntimeException.class, () -> stub.create(request("web").toBuilder().setOptions(garbage).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().startsWith("create task \"web\": options: malformed runtimeoptions.v1.Options"),
+                e.getStatus().getDescription());
+        assertTrue(creates.isEmpty());
+    }
+
+    @Test
+    void create_withUnknownOptionsType_namesTheType() {
+        var other = Any.newBuilder().setTypeUrl("types.example.com/acme.Options").build();
+        var e = assertThrows(StatusRuntimeException.class, () -> stub.create(request("web").toBuilder().setOptions(other).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().contains("\"types.example.com/acme.Options\" is not supported"),
+                e.getStatus().getDescription());
+        assertTrue(creates.isEmpty());
+    }
+
+    @Test
+    void create_withHandlerConfigPath_reachesTheRuntime() {
+        var options = Any.pack(dev.restoreshim.proto.runtimeoptions.Options.newBuilder()
+                .setConfigPath("/etc/restore-shim/config.toml").build(), "");
+        assertThrows(StatusRuntimeException.class, () -> stub.create(request("web").toBuilder().setOptions(options).build()));
+        assertEquals(1, creates.size());
+    }
+
+    @Test
     void adoptAll_dropsRecordsOfContainersThatAreGone() {
         var record = new TaskRecord(new ContainerRecord("k8s.io", "gone", dir.resolve("bundle"), 4242,
                 Stdio.none(), false), "", Instant.now());
