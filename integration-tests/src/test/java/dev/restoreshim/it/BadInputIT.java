@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -78,7 +79,9 @@ class BadInputIT {
         try (TaskClient task = TaskClient.connect(launcherStart(containerd, bundle.dir(), "bad-anchor"))) {
             String missing = containerd.dir().resolve("bundles/no-such-bundle").toString();
             StatusRuntimeException e = refused(task, CreateTaskRequest.newBuilder().setId("bad-bundle").setBundle(missing).build());
-            assertMessageNames(e, "bad-bundle", missing);
+            assertTrue(Set.of(Status.Code.INVALID_ARGUMENT, Status.Code.NOT_FOUND, Status.Code.FAILED_PRECONDITION)
+                    .contains(e.getStatus().getCode()), "missing bundle: " + e.getStatus());
+            assertMessageNames(e, "bad-bundle", missing, "config.json");
 
             OciBundle good = OciBundle.create(containerd.dir().resolve("bundles"), "bad-options", containerd.cgroupParent() + "/bad-options");
             Any garbage = Any.newBuilder().setTypeUrl("runtimeoptions.v1.Options")
@@ -100,7 +103,8 @@ class BadInputIT {
         OciBundle bundle = OciBundle.create(containerd.dir().resolve("bundles"), "bad-runtime", containerd.cgroupParent() + "/bad-runtime");
         try (TaskClient task = TaskClient.connect(launcherStart(containerd, bundle.dir(), "bad-runtime"))) {
             StatusRuntimeException e = refused(task, create("bad-runtime", bundle).build());
-            assertMessageNames(e, "bad-runtime", MISSING_RUNTIME);
+            assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode(), "missing runtime: " + e.getStatus());
+            assertMessageNames(e, "bad-runtime", MISSING_RUNTIME, "runtime");
         }
         LeakCheck.assertClean(containerd, List.of("bad-runtime"));
         assertNoTaskState(containerd);
