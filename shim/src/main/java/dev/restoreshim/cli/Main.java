@@ -21,7 +21,8 @@ public final class Main {
               daemon    run the node daemon (started by containerd-shim-restore-v2)
               status    show daemon health, tasks and recent restores [--dir DIR] [--config FILE] [--json]
               delete    clean up a task of a dead daemon; prints a DeleteResponse (called by the launcher)
-              train     run a short self-driving workload (install.sh records the AOT cache from it)
+              train     run a short self-driving workload (install.sh records the AOT cache from it);
+                        TTRPC Task calls only, --grpc adds gRPC Task and admin-socket calls
               version   print the version
               help      print this text
             """;
@@ -47,7 +48,7 @@ public final class Main {
                 case "status" -> new StatusCommand(out).run(rest);
                 case "delete" -> DeleteCommand.production(out, err).run(rest);
                 case "version", "-v", "--version" -> VersionCommand.run(out);
-                case "train" -> TrainCommand.run(out);
+                case "train" -> TrainCommand.run(out, rest);
                 case "help", "-h", "--help" -> {
                     out.print(USAGE);
                     yield EXIT_OK;

@@ -26,6 +26,11 @@ import java.util.stream.Stream;
  * real node daemon in a temporary directory (no containerd, events dropped) and drives the paths
  * every container start takes: TTRPC and gRPC Task calls, health and status on the admin socket.
  * Unknown tasks answer NOT_FOUND, so nothing on the host changes.
+ *
+ * <p>By default only the TTRPC Task path runs (what containerd uses for every container). With
+ * {@code --grpc} the gRPC Task and admin-socket calls run too; that pulls grpc-java's client side
+ * into the cache, and since the JVM loads every cached class at start-up, it costs the daemon
+ * about 6 MiB of RSS (docs/benchmarks.md), so install.sh trains without it.
  */
 final class TrainCommand {
     private static final int ROUNDS = 200;
@@ -33,9 +38,16 @@ final class TrainCommand {
     private TrainCommand() {
     }
 
-    static int run(PrintStream out) {
+    static int run(PrintStream out, java.util.List<String> args) {
+        boolean grpc = false;
+        for (String arg : args) {
+            if (!arg.equals("--grpc")) {
+                throw new UsageException("unknown argument \"" + arg + "\" (expected --grpc or nothing)");
+            }
+            grpc = true;
+        }
         try {
-            return train(out);
+            return train(out, grpc);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("train: " + e.getMessage(), e);
         } catch (InterruptedException e) {
@@ -44,12 +56,12 @@ final class TrainCommand {
         }
     }
 
-    private static int train(PrintStream out) throws IOException, InterruptedException {
+    private static int train(PrintStream out, boolean grpc) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "restore-shim-train-");
         try {
             var layout = new DaemonLayout(dir);
             try (var daemon = NodeDaemon.startIn(dir)) {
-                int notFound = drive(layout);
+                int notFound = drive(layout, grpc);
                 out.println("trained: " + notFound + " calls answered NOT_FOUND as expected");
             }
             return Main.EXIT_OK;
@@ -60,18 +72,30 @@ final class TrainCommand {
         }
     }
 
-    private static int drive(DaemonLayout layout) throws InterruptedException {
+    private static int drive(DaemonLayout layout, boolean grpc) throws InterruptedException {
         int notFound = 0;
         var metadata = Map.of(CallNamespace.TTRPC_METADATA_KEY, "train");
-        try (var ttrpc = new TtrpcClient(layout.ttrpcSocket());
-             var grpc = new AdminChannel(layout.grpcSocket());
-             var admin = new AdminChannel(layout.adminSocket())) {
-            var task = TaskGrpc.newBlockingStub(grpc.channel());
+        try (var ttrpc = new TtrpcClient(layout.ttrpcSocket())) {
             for (int i = 0; i < ROUNDS; i++) {
                 String id = "train-" + i;
                 notFound += expectNotFound(() -> ttrpc.call(
                         dev.restoreshim.proto.task.TaskGrpc.getConnectMethod(),
                         ConnectRequest.newBuilder().setId(id).build(), Duration.ofSeconds(5), metadata));
+                notFound += expectNotFound(() -> ttrpc.call(
+                        dev.restoreshim.proto.task.TaskGrpc.getStateMethod(),
+                        StateRequest.newBuilder().setId(id).build(), Duration.ofSeconds(5), metadata));
+            }
+        }
+        return grpc ? notFound + driveGrpc(layout) : notFound;
+    }
+
+    private static int driveGrpc(DaemonLayout layout) {
+        int notFound = 0;
+        try (var grpc = new AdminChannel(layout.grpcSocket());
+             var admin = new AdminChannel(layout.adminSocket())) {
+            var task = TaskGrpc.newBlockingStub(grpc.channel());
+            for (int i = 0; i < ROUNDS; i++) {
+                String id = "train-" + i;
                 notFound += expectNotFound(() -> task.withDeadlineAfter(5, TimeUnit.SECONDS)
                         .state(StateRequest.newBuilder().setId(id).build()));
                 HealthGrpc.newBlockingStub(admin.channel()).check(HealthCheckRequest.getDefaultInstance());
