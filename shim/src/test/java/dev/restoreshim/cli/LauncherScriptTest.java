@@ -178,6 +178,17 @@ class LauncherScriptTest {
     }
 
     @Test
+    void start_liveDaemon_runsNoExternalCommand_daemonDirCachedPerAddress() throws Exception {
+        assertEquals(0, start("a", Map.of()).exitCode());
+        assertEquals(List.of(daemon.dir().getFileName() + " " + ADDRESS), Files.readAllLines(tmp.resolve("state/d/names")));
+        // No sha256sum, sed, flock, tr, grep or mv on the PATH: the fast path needs none of them.
+        Run again = start("b", Map.of("PATH", "/nonexistent"));
+        assertEquals(new Run(0, "unix://" + daemon.ttrpcSocket(), "", again.took()), again);
+        assertEquals("unix://" + daemon.ttrpcSocket(), Files.readString(tmp.resolve("bundles/b/address")));
+        assertEquals(1, spawns().size());
+    }
+
+    @Test
     void start_deadDaemon_isReplaced() throws Exception {
         assertEquals(0, start("a", Map.of()).exitCode());
         long first = Long.parseLong(spawns().getFirst());
