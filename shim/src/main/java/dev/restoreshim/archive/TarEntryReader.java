@@ -89,6 +89,9 @@ final class TarEntryReader {
 
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
+                if (len == 0) {
+                    return 0;
+                }
                 if (entry != current || unread == 0) {
                     return -1;
                 }

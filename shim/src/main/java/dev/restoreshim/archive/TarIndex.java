@@ -139,6 +139,9 @@ public final class TarIndex {
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
             if (pos >= entry.size()) {
                 return -1;
             }
