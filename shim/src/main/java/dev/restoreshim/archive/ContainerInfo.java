@@ -10,7 +10,8 @@ import java.util.TreeMap;
  * ({@code config.dump}) and the OCI spec ({@code spec.dump}). Absent text fields are empty strings.
  *
  * @param id container id
- * @param name container name (from {@code config.dump}, else the CRI container-name annotation)
+ * @param name container name from {@code config.dump} (containerd writes its CRI name
+ *     {@code NAME_POD_NAMESPACE_UID_ATTEMPT}), else the CRI container-name annotation
  * @param rootfsImage the base image id or reference as the engine recorded it
  * @param rootfsImageRef the image's resolved reference (digest), when recorded
  * @param rootfsImageName the image name the user asked for
@@ -38,6 +39,11 @@ public record ContainerInfo(String id, String name, String rootfsImage, String r
         env = List.copyOf(env);
         Objects.requireNonNull(cwd);
         annotations = java.util.Collections.unmodifiableMap(new TreeMap<>(annotations));
+    }
+
+    /** The Kubernetes container name (CRI container-name annotation) when there is one, else {@link #name}. */
+    public String displayName() {
+        return first(annotations.get("io.kubernetes.cri.container-name"), annotations.get("io.kubernetes.container.name"), name);
     }
 
     /** Nothing known. */

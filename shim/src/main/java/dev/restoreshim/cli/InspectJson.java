@@ -27,7 +27,7 @@ final class InspectJson {
         o.put("entries", s.entryCount());
         ContainerInfo c = s.container();
         ObjectNode container = o.putObject("container");
-        container.put("id", c.id()).put("name", c.name()).put("rootfs_image", c.rootfsImage())
+        container.put("id", c.id()).put("name", c.name()).put("display_name", c.displayName()).put("rootfs_image", c.rootfsImage())
                 .put("rootfs_image_ref", c.rootfsImageRef()).put("rootfs_image_name", c.rootfsImageName())
                 .put("runtime", c.runtime()).put("created", c.createdTime()).put("checkpointed", c.checkpointedTime())
                 .put("cwd", c.cwd());

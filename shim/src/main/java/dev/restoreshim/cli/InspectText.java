@@ -18,7 +18,7 @@ final class InspectText {
         line(b, "archive", s.archive());
         line(b, "format", compression(s.compression()) + ", " + size(s.archiveSize()) + ", " + s.entryCount() + " entries");
         line(b, "engine", s.flavour().displayName());
-        line(b, "container", c.name().isEmpty() ? "?" : c.name() + (c.id().isEmpty() ? "" : " (id " + c.id() + ")"));
+        line(b, "container", container(c));
         line(b, "image", c.rootfsImageName().isEmpty() ? c.rootfsImage() : c.rootfsImageName());
         line(b, "image ref", c.rootfsImageRef().isEmpty() ? c.rootfsImage() : c.rootfsImageRef());
         line(b, "runtime", c.runtime());
@@ -41,6 +41,12 @@ final class InspectText {
             s.warnings().forEach(w -> b.append("  ").append(w).append('\n'));
         }
         return b.toString();
+    }
+
+    private static String container(ContainerInfo c) {
+        String name = c.displayName().isEmpty() ? "?" : c.displayName();
+        String detail = (c.name().equals(c.displayName()) ? "" : c.name() + ", ") + (c.id().isEmpty() ? "" : "id " + c.id());
+        return detail.isEmpty() ? name : name + " (" + detail.replaceFirst(", $", "") + ")";
     }
 
     private static String delta(DeltaSummary d) {

@@ -33,7 +33,8 @@ class CheckpointArchiveTest {
             assertEquals(ArchiveFlavour.CONTAINERD, s.flavour());
             ContainerInfo c = s.container();
             assertEquals("4f1c0de", c.id());
-            assertEquals("fill", c.name());
+            assertEquals("fill_pod-a_default_1234_0", c.name());
+            assertEquals("fill", c.displayName());
             assertEquals("localhost:5000/fill:1", c.rootfsImageName());
             assertEquals("sha256:aaaa", c.rootfsImageRef());
             assertEquals("io.containerd.runc.v2", c.runtime());

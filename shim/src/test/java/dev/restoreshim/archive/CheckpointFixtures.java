@@ -58,7 +58,7 @@ public final class CheckpointFixtures {
         byte[] tar = criuImages(new TarBuilder())
                 .file("rootfs-diff.tar", delta)
                 .file("config.dump", """
-                        {"id":"4f1c0de","name":"fill","rootfsImage":"localhost:5000/fill:1",\
+                        {"id":"4f1c0de","name":"fill_pod-a_default_1234_0","rootfsImage":"localhost:5000/fill:1",\
                         "rootfsImageRef":"sha256:aaaa","rootfsImageName":"localhost:5000/fill:1",\
                         "runtime":"io.containerd.runc.v2","createdTime":"2026-11-23T10:00:00Z",\
                         "checkpointedTime":"2026-11-23T10:05:00Z"}""")

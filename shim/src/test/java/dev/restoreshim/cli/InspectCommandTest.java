@@ -39,7 +39,7 @@ class InspectCommandTest {
         assertTrue(text.contains("archive       " + file + "\n"), text);
         assertTrue(text.contains("format        uncompressed tar, "), text);
         assertTrue(text.contains("engine        containerd CRI\n"), text);
-        assertTrue(text.contains("container     fill (id 4f1c0de)\n"), text);
+        assertTrue(text.contains("container     fill (fill_pod-a_default_1234_0, id 4f1c0de)\n"), text);
         assertTrue(text.contains("image         localhost:5000/fill:1\n"), text);
         assertTrue(text.contains("runtime       io.containerd.runc.v2\n"), text);
         assertTrue(text.contains("checkpointed  2026-11-23T10:05:00Z\n"), text);
