@@ -188,6 +188,22 @@ public final class CheckpointArchive implements AutoCloseable {
     }
 
     /**
+     * The paths listed in {@code deleted.files} (CRI-O, Podman), normalized and policed; empty when
+     * the archive has none. Costs one pass for a compressed archive.
+     */
+    public java.util.List<String> deletedFiles() {
+        String[] text = new String[1];
+        forEach(e -> e.name().equals("deleted.files") && e.isFile(), (e, data) -> {
+            if (e.size() > SummaryCollector.MAX_METADATA_BYTES) {
+                throw ArchiveErrors.exhausted(name, e.name(), "is " + e.size() + " bytes, more than "
+                        + SummaryCollector.MAX_METADATA_BYTES);
+            }
+            text[0] = new String(data.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        });
+        return text[0] == null ? java.util.List.of() : DeletedFiles.parse(name, text[0], policy);
+    }
+
+    /**
      * What the archive holds, from headers and small members only.
      *
      * @param countCompressedDelta decompress a gzip delta (containerd) to count its entries; only

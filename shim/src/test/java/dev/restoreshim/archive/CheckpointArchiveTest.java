@@ -177,6 +177,17 @@ class CheckpointArchiveTest {
     }
 
     @Test
+    void deletedFiles_fromArchive_plainAndCompressed() {
+        try (CheckpointArchive crio = CheckpointArchive.open(CheckpointFixtures.crio(dir), EntryPolicy.defaults());
+             CheckpointArchive podman = CheckpointArchive.open(CheckpointFixtures.podman(dir), EntryPolicy.defaults());
+             CheckpointArchive containerd = CheckpointArchive.open(CheckpointFixtures.containerd(dir), EntryPolicy.defaults())) {
+            assertEquals(List.of("etc/motd", "usr/share/doc"), crio.deletedFiles());
+            assertEquals(List.of("etc/nginx/conf.d/default.conf"), podman.deletedFiles());
+            assertEquals(List.of(), containerd.deletedFiles());
+        }
+    }
+
+    @Test
     void missingFile_isNotFound() {
         ShimException e = assertThrows(ShimException.class, () -> CheckpointArchive.open(dir.resolve("nope.tar"), EntryPolicy.defaults()));
         assertEquals(ErrorKind.NOT_FOUND, e.kind());
