@@ -76,6 +76,21 @@ class InspectCommandTest {
     }
 
     @Test
+    void json_escapesAndNesting_parseBack() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("s", "q\"b\\n\n\u0001é");
+        m.put("n", -3L);
+        m.put("e", java.util.List.of());
+        m.put("o", java.util.Map.of());
+        m.put("l", java.util.List.of(true, java.util.Map.of("k", "v")));
+        JsonNode j = JsonMapper.builder().build().readTree(JsonOut.write(m));
+        assertEquals("q\"b\\n\n\u0001é", j.get("s").asString());
+        assertEquals(-3, j.get("n").asLong());
+        assertEquals(0, j.get("e").size());
+        assertEquals("v", j.get("l").get(1).get("k").asString());
+    }
+
+    @Test
     void inspect_maliciousArchive_failsWithOneLine() {
         Path file = CheckpointFixtures.write(dir.resolve("evil.tar"),
                 new TarBuilder().symlink("checkpoint/x", "../../../etc/shadow").build());
