@@ -96,6 +96,7 @@ public final class DeltaLayer {
     public Stats extract(InputStream tar, List<String> deletedFiles, Path target, LowerDirs lowerDirs) {
         Extraction x = new Extraction(new LayerTree(target, files, lowerDirs));
         try {
+            x.tree.initRoot();
             TarArchiveInputStream in = new TarArchiveInputStream(tar);
             String last = "(start of archive)";
             TarArchiveEntry e;

@@ -89,6 +89,14 @@ final class LayerTree {
         return path;
     }
 
+    /** Gives the layer root the lower layers' root attributes, when they are known. */
+    void initRoot() {
+        lowerDirs.find(new LayerPath(List.of())).ifPresent(a -> {
+            files.lchown(root.toString(), a.uid(), a.gid());
+            files.chmod(root.toString(), a.mode());
+        });
+    }
+
     /** Applies a time to {@code path} once the whole layer is written. */
     void deferTimes(Path path, long mtimeNanos) {
         deferredTimes.add(() -> files.utimes(path.toString(), mtimeNanos, mtimeNanos));
