@@ -159,8 +159,8 @@ public final class DeltaLayer {
                 Path dir = tree.directory(p.parent(), name);
                 files.lsetxattr(dir.toString(), "trusted.overlay.opaque", Y);
                 opaqueDirs++;
-            } else if (base.startsWith(WH + WH)) {
-                return; // aufs metadata (.wh..wh.plnk, .wh..wh.aufs): no overlay meaning
+            } else if (p.inAufsMetadata()) {
+                return; // aufs metadata (.wh..wh.plnk/..., .wh..wh.aufs): no overlay meaning
             } else if (base.startsWith(WH)) {
                 if (base.length() == WH.length()) {
                     throw ShimException.invalidArgument("delta layer: entry \"" + name + "\": whiteout without a name");

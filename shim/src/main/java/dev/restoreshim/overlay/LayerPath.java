@@ -25,7 +25,7 @@ record LayerPath(List<String> components) {
         if (name.startsWith("/")) {
             throw ShimException.invalidArgument("delta layer: entry \"" + name + "\": absolute path");
         }
-        return parse(name, "entry");
+        return parse(name, name, "entry");
     }
 
     /**
@@ -34,7 +34,7 @@ record LayerPath(List<String> components) {
      * @throws ShimException INVALID_ARGUMENT naming the path
      */
     static LayerPath ofContainerPath(String path) {
-        return parse(path.replaceFirst("^/+", ""), "deleted.files path");
+        return parse(path.replaceFirst("^/+", ""), path, "deleted.files path");
     }
 
     /**
@@ -48,28 +48,33 @@ record LayerPath(List<String> components) {
                     + target + "\"");
         }
         try {
-            return parse(target, "entry");
+            return parse(target, target, "entry");
         } catch (ShimException e) {
             throw ShimException.invalidArgument("delta layer: entry \"" + entry + "\": hard link target \"" + target
                     + "\" leaves the layer");
         }
     }
 
-    private static LayerPath parse(String name, String what) {
+    private static LayerPath parse(String name, String shown, String what) {
         List<String> out = new ArrayList<>();
         for (String c : name.split("/")) {
             if (c.isEmpty() || c.equals(".")) {
                 continue;
             }
             if (c.equals("..")) {
-                throw ShimException.invalidArgument("delta layer: " + what + " \"" + name + "\": \"..\" leaves the layer");
+                throw ShimException.invalidArgument("delta layer: " + what + " \"" + shown + "\": \"..\" leaves the layer");
             }
             if (c.indexOf('\0') >= 0) {
-                throw ShimException.invalidArgument("delta layer: " + what + " \"" + name + "\": NUL in name");
+                throw ShimException.invalidArgument("delta layer: " + what + " \"" + shown + "\": NUL in name");
             }
             out.add(c);
         }
         return new LayerPath(out);
+    }
+
+    /** True when a component is aufs metadata ({@code .wh..wh.plnk} and the like). */
+    boolean inAufsMetadata() {
+        return components.stream().anyMatch(c -> c.startsWith(".wh..wh.") && !c.equals(".wh..wh..opq"));
     }
 
     boolean isRoot() {
