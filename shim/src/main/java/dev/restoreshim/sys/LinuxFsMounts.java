@@ -69,7 +69,7 @@ public final class LinuxFsMounts implements FsMounts {
         };
     }
 
-    /** The errno of the failed call plus whatever the kernel logged on the fs context. */
+    /** The errno of the failed call plus whatever the kernel logged on the fs context (overlayfs logs to dmesg instead). */
     private static SysException failure(MemorySegment st, int fsfd, String call, String what) throws Throwable {
         int errno = Native.errno(st);
         String log = kernelLog(fsfd);
