@@ -189,20 +189,28 @@ public final class DeltaCache {
             LOG.info("msg=\"delta extracted\" digest={} bytes={} ms={}", digest, bytes, (System.nanoTime() - start) / 1_000_000);
             delete(evicted);
             return new Lease(digest, e);
-        } catch (IOException | RuntimeException | Error t) {
-            ShimException failure = t instanceof ShimException s ? s
-                    : ShimException.internal("delta cache: extracting " + digest + " into " + tmp + ": " + t, t);
-            try {
-                LayerTree.removeTree(tmp);
-            } catch (IOException ce) {
-                failure.addSuppressed(ce);
-            }
-            synchronized (lock) {
-                extracting.remove(name);
-            }
-            done.completeExceptionally(failure);
+        } catch (IOException | RuntimeException e) {
+            ShimException failure = e instanceof ShimException s ? s
+                    : ShimException.internal("delta cache: extracting " + digest + " into " + tmp + ": " + e, e);
+            abandon(name, tmp, done, failure);
             throw failure;
+        } catch (Error e) {
+            abandon(name, tmp, done, e);
+            throw e;
         }
+    }
+
+    /** Removes a failed extraction's temporary directory and fails its waiters with {@code failure}. */
+    private void abandon(String name, Path tmp, CompletableFuture<Void> done, Throwable failure) {
+        try {
+            LayerTree.removeTree(tmp);
+        } catch (IOException | RuntimeException ce) {
+            failure.addSuppressed(ce);
+        }
+        synchronized (lock) {
+            extracting.remove(name);
+        }
+        done.completeExceptionally(failure);
     }
 
     private static void await(CompletableFuture<Void> pending, String digest) {

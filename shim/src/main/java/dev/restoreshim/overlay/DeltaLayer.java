@@ -224,6 +224,10 @@ public final class DeltaLayer {
                         + e.getLinkName() + "\" is not a file extracted earlier from this layer");
             }
             Path path = tree.clear(p, e.getName(), false);
+            if (LayerTree.lstat(t) == null) {
+                throw ShimException.invalidArgument("delta layer: entry \"" + e.getName() + "\": hard link target \""
+                        + e.getLinkName() + "\" is inside the entry it replaces");
+            }
             Files.createLink(path, t);
         }
 

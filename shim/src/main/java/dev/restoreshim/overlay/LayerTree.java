@@ -11,7 +11,9 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The directory a delta is extracted into, with the one rule that keeps extraction inside it:
@@ -26,6 +28,8 @@ final class LayerTree {
     private final FileOps files;
     private final LowerDirs lowerDirs;
     private final List<Runnable> deferredTimes = new ArrayList<>();
+    /** Directories already checked (or created) by this extraction; forgotten when anything is removed. */
+    private final Set<LayerPath> knownDirs = new HashSet<>();
 
     LayerTree(Path root, FileOps files, LowerDirs lowerDirs) {
         this.root = root;
@@ -53,6 +57,9 @@ final class LayerTree {
      * @throws ShimException INVALID_ARGUMENT when a component is a symlink or not a directory
      */
     Path directory(LayerPath dir, String entry) throws IOException {
+        if (knownDirs.contains(dir)) {
+            return resolve(dir);
+        }
         Path p = root;
         LayerPath walked = new LayerPath(List.of());
         for (String c : dir.components()) {
@@ -69,6 +76,7 @@ final class LayerTree {
                         + " is not a directory");
             }
         }
+        knownDirs.add(dir);
         return p;
     }
 
@@ -84,6 +92,7 @@ final class LayerTree {
         Path path = directory(p.parent(), entry).resolve(p.name());
         BasicFileAttributes a = lstat(path);
         if (a != null && !(keepDirectory && a.isDirectory())) {
+            knownDirs.clear();
             removeTree(path);
         }
         return path;
