@@ -119,6 +119,22 @@ class DeltaLayerTest {
     }
 
     @Test
+    void realContainerdDelta_gzipOciLayer_isExtracted() throws Exception {
+        // rootfs-diff.tar of a containerd 2.1 CRI checkpoint: a gzip OCI layer whose image file
+        // etc/rsit-release was deleted and tmp/written created
+        Path t = target();
+        try (InputStream in = new java.util.zip.GZIPInputStream(
+                DeltaLayerTest.class.getResourceAsStream("containerd-rootfs-diff.tar.gz"))) {
+            DeltaLayer.Stats s = extract(in, List.of(), t);
+            assertEquals(1, s.whiteouts());
+        }
+        assertTrue(files.isWhiteout(t.resolve("etc/rsit-release")));
+        assertEquals("kept\n", Files.readString(t.resolve("tmp/written")));
+        assertTrue(Files.exists(t.resolve("etc/hosts")));
+        assertFalse(Files.exists(t.resolve("etc/.wh.rsit-release")));
+    }
+
+    @Test
     void deletedFilesJson_isParsed() {
         var json = new ByteArrayInputStream("[\"/etc/motd\",\"/var/log/x\"]".getBytes(StandardCharsets.UTF_8));
         assertEquals(List.of("/etc/motd", "/var/log/x"), DeletedFiles.parse(json));
