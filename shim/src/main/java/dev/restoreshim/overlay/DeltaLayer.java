@@ -134,6 +134,7 @@ public final class DeltaLayer {
     /** The state of one extraction. */
     private final class Extraction {
         final LayerTree tree;
+        final byte[] buf = new byte[64 * 1024];
         long entries;
         long bytes;
         int whiteouts;
@@ -238,7 +239,6 @@ public final class DeltaLayer {
             Path path = tree.clear(p, e.getName(), false);
             try (OutputStream out = Files.newOutputStream(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                     LinkOption.NOFOLLOW_LINKS)) {
-                byte[] buf = new byte[64 * 1024];
                 while (true) {
                     int n = read(in, buf, e.getName());
                     if (n < 0) {
