@@ -7,6 +7,7 @@
 # Everything it starts is removed at the end, also on failure or Ctrl-C. Needs root.
 #
 # usage: sudo bash deploy/demo.sh [PODS]      (PODS: warm pods per handler, default 5)
+#   DEMO_LOG_LEVEL=debug: the daemon logs per-call timings (TTRPC call, runc command, event delivery)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -38,7 +39,7 @@ on_signal() {
   else kill -TERM "$mvn_pid" 2>/dev/null || true; fi
 }
 setsid -w mvn -B -q -ntp -Dstyle.color=never -Pdemo -pl proto,integration-tests process-test-classes \
-  -Ddemo.pods="$pods" -Ddemo.shim.prefix="$prefix" > >(trap '' INT; exec sed -u 's/\x1b\[[0-9;]*m//g') 2>&1 &
+  -Ddemo.pods="$pods" -Ddemo.shim.prefix="$prefix" -Ddemo.logLevel="${DEMO_LOG_LEVEL:-info}" > >(trap '' INT; exec sed -u 's/\x1b\[[0-9;]*m//g') 2>&1 &
 mvn_pid=$!
 trap on_signal INT TERM
 status=0

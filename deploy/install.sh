@@ -106,15 +106,19 @@ put 0755 "$tmp/cli" "$bindir/restore-shim"
 # --- JDK 25 AOT cache (JEP 483/514): retrain when the jar or the JVM changed -----------------------
 aot=$libdir/restore-shim.aot
 stamp=$libdir/restore-shim.aot.stamp
-want_stamp="$(sha256sum "$libdir/restore-shim.jar" | cut -c1-64) $java $java_version"
+daemon_options=$(sed -n "s/^DEFAULT_JAVA_OPTIONS='\(.*\)'\$/\1/p" "$repo/deploy/containerd-shim-restore-v2")
+want_stamp="$(sha256sum "$libdir/restore-shim.jar" | cut -c1-64) $java $java_version $daemon_options"
 if [[ ! -f $aot || ! -f $stamp || $(cat "$stamp") != "$want_stamp" ]]; then
   training=version
   if "$java" -jar "$libdir/restore-shim.jar" help 2>/dev/null | grep -q '^  train '; then
     training=train
   fi
-  log "training the AOT cache ($training)"
+  # Trained with the daemon's default JVM options (the launcher's DEFAULT_JAVA_OPTIONS), so that the
+  # cache matches the JVM configuration (GC, compiler) it is used with.
+  log "training the AOT cache ($training, $daemon_options)"
   rm -f "$aot.tmp"
-  if (cd "$tmp" && "$java" -XX:AOTCacheOutput="$aot.tmp" --sun-misc-unsafe-memory-access=allow -jar "$libdir/restore-shim.jar" "$training" \
+  # shellcheck disable=SC2086 # options split on spaces on purpose
+  if (cd "$tmp" && "$java" $daemon_options -XX:AOTCacheOutput="$aot.tmp" --sun-misc-unsafe-memory-access=allow -jar "$libdir/restore-shim.jar" "$training" \
         >"$tmp/train.log" 2>&1) && [[ -f $aot.tmp ]]; then
     mv -f "$aot.tmp" "$aot"
     printf '%s\n' "$want_stamp" >"$stamp"

@@ -166,9 +166,41 @@ public final class PodStartDemo {
 
         System.out.printf("== result: %d warm pods per handler, median (p50) and p90 (nearest rank), %s%n", pods,
                 Instant.now().truncatedTo(ChronoUnit.SECONDS));
-        new TimingTable(RUNC, RESTORE, runc, restore, runcCold, restoreCold).lines().forEach(l -> System.out.println("  " + l));
+        TimingTable table = new TimingTable(RUNC, RESTORE, runc, restore, runcCold, restoreCold);
+        table.lines().forEach(l -> System.out.println("  " + l));
         System.out.println("  pod start = RunPodSandbox .. first log line; ratio = restore p50 / runc p50; 1st pod = cold");
-        daemonRss(containerd).ifPresent(rss -> System.out.println("  restore-shim daemon RSS after the run: " + rss));
+
+        checkNotStopping();
+        int launches = Integer.getInteger("demo.launches", 50);
+        System.out.printf("== launcher: %d x `%s start` against the live daemon (cwd = bundle, containerd's flags and env)%n",
+                launches, ShimInstall.LAUNCHER);
+        LauncherBench bench = LauncherBench.run(containerd, launcher, launches);
+        System.out.printf("  p50 %.1f ms, p90 %.1f ms, min %.1f ms, max %.1f ms (spawn to exit, seen from a JVM)%n",
+                bench.p50(), bench.p90(), bench.millis()[0], bench.millis()[launches - 1]);
+
+        checkNotStopping();
+        int rssPods = Integer.getInteger("demo.rssPods", 10);
+        System.out.printf("== daemon memory: %d pods of sandbox + app on restore = %d running tasks%n", rssPods, rssPods * 2);
+        DaemonRss rss = DaemonRss.measure(containerd, images, RESTORE, rssPods);
+        System.out.printf("  VmRSS of daemon pid %d: %.1f MiB idle before, %.1f MiB with %d tasks, %.1f MiB after removal%n",
+                rss.pid(), DaemonRss.mib(rss.idleKib()), DaemonRss.mib(rss.rssKib()), rss.tasks(), DaemonRss.mib(rss.afterKib()));
+
+        System.out.println("== targets (issue 2)");
+        double ratio = TimingTable.percentile(sorted(restore, TimingTable::start), 50)
+                / TimingTable.percentile(sorted(runc, TimingTable::start), 50);
+        target("pod start restore/runc (p50)", "%.2fx".formatted(ratio), "<= 1.20x", ratio <= 1.2);
+        target("launcher start (p50)", "%.1f ms".formatted(bench.p50()), "<= 20 ms", bench.p50() <= 20);
+        target("daemon RSS, %d tasks".formatted(rss.tasks()), "%.1f MiB".formatted(DaemonRss.mib(rss.rssKib())),
+                "<= 96 MiB", rss.rssKib() <= 96 * 1024);
+    }
+
+    private static double[] sorted(List<Map<PodPhase, Double>> pods,
+            java.util.function.ToDoubleFunction<Map<PodPhase, Double>> value) {
+        return pods.stream().mapToDouble(value).sorted().toArray();
+    }
+
+    private static void target(String what, String measured, String goal, boolean met) {
+        System.out.printf("  %-30s %10s   target %-9s %s%n", what, measured, goal, met ? "PASS" : "MISS");
     }
 
     private <T extends AutoCloseable> T own(T resource) {
@@ -239,20 +271,6 @@ public final class PodStartDemo {
         } catch (IOException | NumberFormatException e) {
             return List.of();
         }
-    }
-
-    private static java.util.Optional<String> daemonRss(PrivateContainerd containerd) {
-        for (long pid : daemonPids(containerd)) {
-            try {
-                return Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")).stream()
-                        .filter(l -> l.startsWith("VmRSS:"))
-                        .map(l -> Long.parseLong(l.replaceAll("\\D", "")) / 1024 + " MiB (pid " + pid + ", no tasks left)")
-                        .findFirst();
-            } catch (IOException e) {
-                return java.util.Optional.empty();
-            }
-        }
-        return java.util.Optional.empty();
     }
 
 }

@@ -226,7 +226,8 @@ public final class PrivateContainerd implements AutoCloseable {
     /**
      * restore-shim's per-instance config (keys of {@code dev.restoreshim.config.ConfigFile}): own
      * state dir, runc root and restore cache under the instance dir, the protocol of the variant,
-     * and the JDK running the tests for the daemon (the host's default java may be older).
+     * the JDK running the tests for the daemon (the host's default java may be older), and the log
+     * level from {@code it.shim.logLevel} (default debug; the demo uses info unless told otherwise).
      */
     static String shimConfigToml(Path dir, Handler handler) {
         return """
@@ -236,13 +237,13 @@ public final class PrivateContainerd implements AutoCloseable {
                 protocol = "%s"
                 runtime = "runc"
                 criu = "criu"
-                log_level = "debug"
+                log_level = "%s"
                 java = "%s"
 
                 [restore]
                 cache_dir = "%s"
                 """.formatted(dir.resolve("shim/state"), dir.resolve("shim/runc"),
-                handler.protocol() == null ? "ttrpc" : handler.protocol(),
+                handler.protocol() == null ? "ttrpc" : handler.protocol(), System.getProperty("it.shim.logLevel", "debug"),
                 Path.of(System.getProperty("java.home"), "bin", "java"), dir.resolve("shim/cache"));
     }
 

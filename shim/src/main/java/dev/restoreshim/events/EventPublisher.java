@@ -27,11 +27,11 @@ public final class EventPublisher implements EventSink {
     public static final int DEFAULT_CAPACITY = 2048;
     public static final int DEFAULT_MAX_ATTEMPTS = 5;
 
-    private record Event(String namespace, Topic topic, Message message) {
+    private record Event(String namespace, Topic topic, Message message, long queuedNanos) {
     }
 
     /** Queued by {@link #close} to wake the sender at once; never delivered. */
-    private static final Event WAKE_UP = new Event("", Topic.TASK_EXIT, com.google.protobuf.Empty.getDefaultInstance());
+    private static final Event WAKE_UP = new Event("", Topic.TASK_EXIT, com.google.protobuf.Empty.getDefaultInstance(), 0);
 
     private final EventSink sink;
     private final BlockingQueue<Event> queue;
@@ -77,7 +77,7 @@ public final class EventPublisher implements EventSink {
     @Override
     public void send(String namespace, Topic topic, Message event) {
         var e = new Event(Objects.requireNonNull(namespace, "namespace"), Objects.requireNonNull(topic, "topic"),
-                Objects.requireNonNull(event, "event"));
+                Objects.requireNonNull(event, "event"), System.nanoTime());
         if (closing) {
             throw new ShimException(ErrorKind.UNAVAILABLE, "publish " + topic.path() + ": event publisher is closed");
         }
@@ -129,7 +129,13 @@ public final class EventPublisher implements EventSink {
         long backoff = initialBackoff.toMillis();
         for (int attempt = 1; ; attempt++) {
             try {
+                long sendStart = System.nanoTime();
                 sink.send(e.namespace(), e.topic(), e.message());
+                if (LOG.isDebugEnabled()) {
+                    long now = System.nanoTime();
+                    LOG.debug("event=event_sent ns={} topic={} queued_ms={} send_ms={}", e.namespace(), e.topic().path(),
+                            String.format("%.1f", (sendStart - e.queuedNanos()) / 1e6), String.format("%.1f", (now - sendStart) / 1e6));
+                }
                 return;
             } catch (Exception failure) {
                 if (failure instanceof InterruptedException || Thread.currentThread().isInterrupted()) {

@@ -17,6 +17,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -30,6 +32,7 @@ import tools.jackson.databind.json.JsonMapper;
  * uses {@code <bundle>/log.json}). Calls block the calling thread until runc exits.
  */
 public final class Runc {
+    private static final Logger LOG = LoggerFactory.getLogger(Runc.class);
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final RuncSettings settings;
@@ -164,6 +167,7 @@ public final class Runc {
      * nothing is captured.
      */
     private String run(String command, String id, List<String> args, Map<Integer, Integer> stdio) {
+        long started = System.nanoTime();
         long logOffset = RuncLog.size(logFile);
         List<String> argv = argv(command, args);
         int[] out = null;
@@ -195,6 +199,10 @@ public final class Runc {
         ExitStatus exit = await(command, id, pid);
         String output = awaitQuietly(stdout);
         String errors = awaitQuietly(stderr);
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("event=runc_done command={} id={} exit={} ms={}", command, id, exit.exitCode(),
+                    String.format("%.1f", (System.nanoTime() - started) / 1e6));
+        }
         if (exit.exitCode() != 0) {
             String reason = RuncLog.lastError(logFile, logOffset)
                     .or(() -> lastLine(errors))

@@ -107,7 +107,7 @@ public final class TtrpcDispatcher implements AutoCloseable {
     private <Q, R> TtrpcCall start(ServerMethodDefinition<Q, R> method, Request request, Consumer<Response> responder) {
         Context.CancellableContext context = callContext(request);
         enter();
-        var call = new TtrpcServerCall<>(method, request, context, responder, this::exit);
+        var call = new TtrpcServerCall<>(method, request, context, timed(request, responder), this::exit);
         context.addListener(c -> call.cancelled(c.cancellationCause()), Runnable::run);
         try {
             executor.execute(call::run);
@@ -115,6 +115,19 @@ public final class TtrpcDispatcher implements AutoCloseable {
             call.fail(Status.UNAVAILABLE.withDescription("ttrpc dispatcher is closed"));
         }
         return call;
+    }
+
+    /** With debug logging on, {@code responder} logging the call's duration (dispatch to response). */
+    private static Consumer<Response> timed(Request request, Consumer<Response> responder) {
+        if (!LOG.isDebugEnabled()) {
+            return responder;
+        }
+        long started = System.nanoTime();
+        return response -> {
+            LOG.debug("event=ttrpc_call method={}/{} ms={} code={}", request.getService(), request.getMethod(),
+                    String.format("%.1f", (System.nanoTime() - started) / 1e6), response.getStatus().getCode());
+            responder.accept(response);
+        };
     }
 
     private Context.CancellableContext callContext(Request request) {
