@@ -75,6 +75,7 @@ class OverlayRootfsTest {
             OverlayStack stack = OverlayStack.of(List.of(request), lease.path(), null);
             Path rootfs = Files.createDirectories(tmp.resolve("bundle/rootfs"));
             try (OverlayMount m = OverlayMount.mount(stack, rootfs, mounts, fsMounts, method)) {
+                assertEquals(method, m.method());
                 assertTrue(mountLine(rootfs).contains(" overlay "), mountLine(rootfs));
                 assertFalse(Files.exists(rootfs.resolve("etc/motd"), LinkOption.NOFOLLOW_LINKS), "OCI whiteout");
                 assertFalse(Files.exists(rootfs.resolve("etc/hostname"), LinkOption.NOFOLLOW_LINKS), "deleted.files");
@@ -143,6 +144,7 @@ class OverlayRootfsTest {
                     lease.path(), scratch);
             Path rootfs = Files.createDirectories(tmp.resolve("rootfs"));
             try (OverlayMount m = OverlayMount.mount(stack, rootfs, mounts, fsMounts)) {
+                assertEquals(rootfs, m.target());
                 assertFalse(Files.exists(rootfs.resolve("etc/motd"), LinkOption.NOFOLLOW_LINKS));
                 assertEquals("n", Files.readString(rootfs.resolve("new")));
                 assertEquals("sh", Files.readString(rootfs.resolve("bin/sh")));
