@@ -80,57 +80,73 @@ public record OverlayStack(List<Path> lowerDirs, Optional<Path> upperDir, Option
             throw ShimException.invalidArgument("restore rootfs: delta layer path \"" + delta + "\" is not absolute");
         }
         RootfsMount m = mounts.getFirst();
+        Options o = Options.parse(m.options());
+        if (m.isBind()) {
+            return onBind(m, o, delta, scratch);
+        }
+        if (!m.type().equals("overlay")) {
+            throw ShimException.invalidArgument("restore rootfs: cannot put a delta layer on a \"" + m.type()
+                    + "\" mount (overlay or bind only)");
+        }
+        if (o.lowers().isEmpty()) {
+            throw ShimException.invalidArgument("restore rootfs: overlay mount without lowerdir");
+        }
+        if ((o.upper() == null) != (o.work() == null)) {
+            throw ShimException.invalidArgument("restore rootfs: overlay mount needs both upperdir and workdir");
+        }
         List<Path> lowers = new ArrayList<>(List.of(delta));
-        List<String> extra = new ArrayList<>();
-        Path upper = null;
-        Path work = null;
-        boolean ro = false;
-        long flags = 0;
-        for (String o : m.options()) {
-            int eq = o.indexOf('=');
-            String key = eq < 0 ? o : o.substring(0, eq);
-            String value = eq < 0 ? "" : o.substring(eq + 1);
-            switch (key) {
-                case "lowerdir" -> lowers.addAll(parseLowerDirs(value));
-                case "upperdir" -> upper = Path.of(value);
-                case "workdir" -> work = Path.of(value);
-                case "ro" -> ro = true;
-                default -> {
-                    if (FLAGS.containsKey(o)) {
-                        flags |= FLAGS.get(o);
-                    } else if (!IGNORED.contains(o) && !o.isEmpty() && !m.isBind()) {
-                        extra.add(o);
+        lowers.addAll(o.lowers());
+        return new OverlayStack(lowers, Optional.ofNullable(o.upper()), Optional.ofNullable(o.work()), o.extra(),
+                o.readOnly(), o.flags());
+    }
+
+    private static OverlayStack onBind(RootfsMount m, Options o, Path delta, Scratch scratch) {
+        if (m.source().isEmpty()) {
+            throw ShimException.invalidArgument("restore rootfs: bind mount without source");
+        }
+        Path source = Path.of(m.source());
+        if (o.readOnly()) {
+            return scratch == null
+                    ? new OverlayStack(List.of(delta, source), Optional.empty(), Optional.empty(), List.of(), true, o.flags())
+                    : new OverlayStack(List.of(delta, source), Optional.of(scratch.upper()), Optional.of(scratch.work()),
+                            List.of(), false, o.flags());
+        }
+        if (scratch == null) {
+            throw ShimException.failedPrecondition("restore rootfs: read-write bind mount of " + source
+                    + " needs a work dir on the same filesystem");
+        }
+        return new OverlayStack(List.of(delta), Optional.of(source), Optional.of(scratch.work()), List.of(), false,
+                o.flags());
+    }
+
+    /** containerd's options split into layers, flags and the overlay options passed on. */
+    private record Options(List<Path> lowers, Path upper, Path work, List<String> extra, boolean readOnly, long flags) {
+        static Options parse(List<String> options) {
+            List<Path> lowers = new ArrayList<>();
+            List<String> extra = new ArrayList<>();
+            Path upper = null;
+            Path work = null;
+            boolean ro = false;
+            long flags = 0;
+            for (String o : options) {
+                int eq = o.indexOf('=');
+                String value = eq < 0 ? "" : o.substring(eq + 1);
+                switch (eq < 0 ? o : o.substring(0, eq)) {
+                    case "lowerdir" -> lowers.addAll(parseLowerDirs(value));
+                    case "upperdir" -> upper = Path.of(value);
+                    case "workdir" -> work = Path.of(value);
+                    case "ro" -> ro = true;
+                    default -> {
+                        if (FLAGS.containsKey(o)) {
+                            flags |= FLAGS.get(o);
+                        } else if (!IGNORED.contains(o) && !o.isEmpty()) {
+                            extra.add(o);
+                        }
                     }
                 }
             }
+            return new Options(lowers, upper, work, extra, ro, flags);
         }
-        if (m.isBind()) {
-            if (m.source().isEmpty()) {
-                throw ShimException.invalidArgument("restore rootfs: bind mount without source");
-            }
-            Path source = Path.of(m.source());
-            if (ro) {
-                lowers.add(source);
-                ro = scratch == null;
-                upper = scratch == null ? null : scratch.upper();
-                work = scratch == null ? null : scratch.work();
-            } else if (scratch == null) {
-                throw ShimException.failedPrecondition("restore rootfs: read-write bind mount of " + source
-                        + " needs a work dir on the same filesystem");
-            } else {
-                upper = source;
-                work = scratch.work();
-            }
-        } else if (!m.type().equals("overlay")) {
-            throw ShimException.invalidArgument("restore rootfs: cannot put a delta layer on a \"" + m.type()
-                    + "\" mount (overlay or bind only)");
-        } else if (lowers.size() == 1) {
-            throw ShimException.invalidArgument("restore rootfs: overlay mount without lowerdir");
-        }
-        if ((upper == null) != (work == null)) {
-            throw ShimException.invalidArgument("restore rootfs: overlay mount needs both upperdir and workdir");
-        }
-        return new OverlayStack(lowers, Optional.ofNullable(upper), Optional.ofNullable(work), extra, ro, flags);
     }
 
     /** The image layers below the delta, topmost first (for {@link LowerDirs}). */

@@ -113,6 +113,19 @@ class DeltaCacheTest {
     }
 
     @Test
+    void hostileDelta_throughTheCache_leavesNoEntry() throws Exception {
+        DeltaCache cache = DeltaCache.open(tmp.resolve("cache"), 1 << 20);
+        DeltaLayer layer = new DeltaLayer(new RecordingFileOps(), DeltaLayer.Limits.DEFAULT);
+        byte[] tar = new TarBuilder().file("ok", "fine").symlink("etc", "/etc").file("etc/passwd", "owned").bytes();
+        ShimException e = assertThrows(ShimException.class, () -> cache.acquire(A, dir -> layer.extract(
+                new java.io.ByteArrayInputStream(tar), List.of(), dir, LowerDirs.NONE)));
+        assertEquals(ErrorKind.INVALID_ARGUMENT, e.kind());
+        assertTrue(e.getMessage().contains("\"etc/passwd\""), e.getMessage());
+        assertEquals(List.of(), names(tmp.resolve("cache")));
+        assertEquals(0, cache.sizeBytes());
+    }
+
+    @Test
     void eviction_isLeastRecentlyUsed_andSkipsLeasedEntries() throws Exception {
         DeltaCache cache = DeltaCache.open(tmp.resolve("cache"), 250);
         DeltaCache.Lease a = cache.acquire(A, bytes(100)); // oldest, but kept leased

@@ -75,6 +75,7 @@ class OverlayRootfsTest {
             OverlayStack stack = OverlayStack.of(List.of(request), lease.path(), null);
             Path rootfs = Files.createDirectories(tmp.resolve("bundle/rootfs"));
             try (OverlayMount m = OverlayMount.mount(stack, rootfs, mounts, fsMounts, method)) {
+                assertEquals(method, m.method());
                 assertTrue(mountLine(rootfs).contains(" overlay "), mountLine(rootfs));
                 assertFalse(Files.exists(rootfs.resolve("etc/motd"), LinkOption.NOFOLLOW_LINKS), "OCI whiteout");
                 assertFalse(Files.exists(rootfs.resolve("etc/hostname"), LinkOption.NOFOLLOW_LINKS), "deleted.files");
@@ -126,6 +127,31 @@ class OverlayRootfsTest {
                 assertEquals(99 + 1, list(rootfs).size());
             }
             assertEquals("", mountLine(rootfs));
+        }
+    }
+
+    @Test
+    void readOnlyBindOfOneLayer_getsTheDeltaAbove_andScratchUpper() throws Exception {
+        Path image = tmp.resolve("snapshots/1/fs");
+        write(image, "etc/motd", "welcome");
+        write(image, "bin/sh", "sh");
+        OverlayStack.Scratch scratch = new OverlayStack.Scratch(Files.createDirectories(tmp.resolve("scratch/up")),
+                Files.createDirectories(tmp.resolve("scratch/work")));
+        DeltaCache cache = DeltaCache.open(tmp.resolve("cache"), 1 << 30);
+        try (DeltaCache.Lease lease = cache.acquire(DIGEST, dir -> deltaLayer.extract(
+                new TarBuilder().file("etc/.wh.motd", "").file("new", "n").stream(), List.of(), dir, LowerDirs.NONE))) {
+            OverlayStack stack = OverlayStack.of(List.of(new RootfsMount("bind", image.toString(), List.of("rbind", "ro"))),
+                    lease.path(), scratch);
+            Path rootfs = Files.createDirectories(tmp.resolve("rootfs"));
+            try (OverlayMount m = OverlayMount.mount(stack, rootfs, mounts, fsMounts)) {
+                assertEquals(rootfs, m.target());
+                assertFalse(Files.exists(rootfs.resolve("etc/motd"), LinkOption.NOFOLLOW_LINKS));
+                assertEquals("n", Files.readString(rootfs.resolve("new")));
+                assertEquals("sh", Files.readString(rootfs.resolve("bin/sh")));
+                Files.writeString(rootfs.resolve("w"), "w");
+            }
+            assertEquals("", mountLine(rootfs));
+            assertTrue(Files.exists(scratch.upper().resolve("w")));
         }
     }
 

@@ -62,6 +62,24 @@ class LinuxFsMountsTest {
         assertEquals("", mountLine(target));
     }
 
+    @Test
+    void fds_areClosed_afterSuccessAndFailure(@TempDir Path dir) throws Exception {
+        long before = openFds();
+        for (int i = 0; i < 20; i++) {
+            fs.mount("tmpfs", List.of(new FsMounts.Value("size", "1m")), 0, dir.toString());
+            mounts.unmount(dir.toString(), Mounts.MNT_DETACH);
+            assertThrows(SysException.class, () -> fs.mount("overlay",
+                    List.of(new FsMounts.Value("lowerdir+", dir.resolve("missing").toString())), 0, dir.toString()));
+        }
+        assertEquals(before, openFds());
+    }
+
+    private static long openFds() throws Exception {
+        try (var s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.count();
+        }
+    }
+
     private static String mountLine(Path dir) throws Exception {
         return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
                 .filter(l -> l.split(" ")[4].equals(dir.toString())).findFirst().orElse("");
