@@ -79,6 +79,7 @@ class CheckpointInspectIT {
         HostCommand.Result text = HostCommand.of(javaBin, "-jar", jar.toString(), "inspect", archive.toString()).check();
         assertTrue(text.stdout().contains("engine        containerd CRI"), text.stdout());
         assertTrue(text.stdout().contains("container     app (app_ckpt_"), text.stdout());
+        assertTrue(text.stdout().contains("dump          frozen "), "stats-dump decoded: " + text.stdout());
 
         long t1 = System.nanoTime();
         HostCommand.Result ctl = HostCommand.of("checkpointctl", "show", archive.toString())

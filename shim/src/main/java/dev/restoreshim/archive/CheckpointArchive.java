@@ -74,24 +74,21 @@ public final class CheckpointArchive implements AutoCloseable {
             }
             TarIndex index = compression == Compression.NONE ? TarIndex.scan(name, channel, 0, size, policy) : null;
             return new CheckpointArchive(path, channel, size, compression, policy, index);
-        } catch (IOException | RuntimeException e) {
-            try {
-                channel.close();
-            } catch (IOException closeError) {
-                e.addSuppressed(closeError);
-            }
-            if (e instanceof IOException io) {
-                throw ArchiveErrors.io(name, null, io);
-            }
-            throw (RuntimeException) e;
-        } catch (Error e) {
-            try {
-                channel.close();
-            } catch (IOException closeError) {
-                e.addSuppressed(closeError);
-            }
-            throw e;
+        } catch (IOException e) {
+            throw closeAfter(channel, ArchiveErrors.io(name, null, e));
+        } catch (RuntimeException e) {
+            throw closeAfter(channel, e);
         }
+    }
+
+    /** Closes the channel of a failed open; a close error is attached to {@code failure}. */
+    private static RuntimeException closeAfter(FileChannel channel, RuntimeException failure) {
+        try {
+            channel.close();
+        } catch (IOException closeError) {
+            failure.addSuppressed(closeError);
+        }
+        return failure;
     }
 
     public Path path() {

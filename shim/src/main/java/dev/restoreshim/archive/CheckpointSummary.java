@@ -15,6 +15,7 @@ import java.util.Objects;
  * @param criuVersion the CRIU version from the first lines of {@code dump.log}, or ""
  * @param imageFormatVersion {@code img_version} from {@code checkpoint/inventory.img}, or 0 when
  *     unknown
+ * @param dumpStats CRIU's dump statistics from {@code stats-dump}, or null when absent or unreadable
  * @param pagesBytes sum of the sizes of {@code checkpoint/pages-*.img}: the dumped memory
  * @param images the CRIU image files with their sizes, in archive order
  * @param delta the filesystem delta
@@ -22,7 +23,7 @@ import java.util.Objects;
  * @param warnings what could not be read (a metadata member that is not JSON, too large, ...)
  */
 public record CheckpointSummary(String archive, long archiveSize, Compression compression, ArchiveFlavour flavour,
-                                ContainerInfo container, String criuVersion, int imageFormatVersion, long pagesBytes,
+                                ContainerInfo container, String criuVersion, int imageFormatVersion, DumpStats dumpStats, long pagesBytes,
                                 List<CriuImageFile> images, DeltaSummary delta, long entryCount, List<String> warnings) {
     public CheckpointSummary {
         Objects.requireNonNull(archive);

@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * Builds a {@link CheckpointSummary} during one pass over an archive: records every entry's name and
  * size, reads only the small metadata members ({@code config.dump}, {@code spec.dump},
- * {@code deleted.files}, the head of {@code dump.log}, {@code checkpoint/inventory.img}), and looks
+ * {@code deleted.files}, the head of {@code dump.log}, {@code stats-dump}, {@code checkpoint/inventory.img}), and looks
  * at {@code rootfs-diff.tar} as far as the options allow. Not thread-safe; one per pass.
  */
 final class SummaryCollector implements EntryConsumer {
@@ -33,6 +33,7 @@ final class SummaryCollector implements EntryConsumer {
     private String deletedFiles;
     private byte[] logHead;
     private byte[] inventory;
+    private byte[] stats;
     private TarEntry delta;
     private Compression deltaCompression;
     private long deltaFiles = -1;
@@ -76,6 +77,7 @@ final class SummaryCollector implements EntryConsumer {
             case "spec.dump" -> spec = small(entry, data);
             case "deleted.files" -> deletedFiles = small(entry, data);
             case "dump.log" -> logHead = data.readNBytes(LOG_HEAD_BYTES);
+            case "stats-dump" -> stats = data.readNBytes(64 << 10);
             case DELTA -> delta(entry, data);
             default -> {
             }
@@ -106,6 +108,7 @@ final class SummaryCollector implements EntryConsumer {
         return new CheckpointSummary(archive, archiveSize, compression, flavour, container,
                 logHead == null ? "" : CriuMetadata.versionFromLog(logHead),
                 inventory == null ? 0 : CriuMetadata.imageFormatVersion(inventory),
+                stats == null ? null : CriuMetadata.dumpStats(stats),
                 pagesBytes, images, deltaSummary, entryCount, warnings);
     }
 

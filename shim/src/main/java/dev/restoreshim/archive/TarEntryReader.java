@@ -18,6 +18,8 @@ import java.util.Map;
 final class TarEntryReader {
     /** Largest GNU long-name or PAX record payload accepted. */
     static final int MAX_META_BYTES = 1 << 20;
+    /** Most long-name and PAX records accepted in front of one entry. */
+    static final int MAX_RECORDS_PER_ENTRY = 8;
 
     private final String archive;
     private final TarSource source;
@@ -34,7 +36,10 @@ final class TarEntryReader {
         this.policy = policy;
     }
 
-    /** The next entry, or null at the end of the archive (a zero block or the end of the bytes). */
+    /**
+     * The next entry, or null at the end of the archive (a zero block or the end of the bytes). The
+     * root directory entry ({@code ./}) is counted but not returned.
+     */
     TarEntry next() {
         try {
             skipRest();
@@ -44,6 +49,7 @@ final class TarEntryReader {
             String longName = null;
             String longLink = null;
             Map<String, String> pax = Map.of();
+            int records = 0;
             while (true) {
                 long headerAt = source.position();
                 int got = source.read(block, 0, TarHeader.BLOCK);
@@ -59,13 +65,25 @@ final class TarEntryReader {
                             + " has " + got + " of " + TarHeader.BLOCK + " bytes");
                 }
                 TarHeader h = header(headerAt);
+                if (++records > MAX_RECORDS_PER_ENTRY) {
+                    throw ArchiveErrors.invalid(archive, h.name(), "more than " + MAX_RECORDS_PER_ENTRY
+                            + " long-name or PAX records in a row");
+                }
                 switch (h.typeflag()) {
                     case 'L' -> longName = trimNul(meta(h));
                     case 'K' -> longLink = trimNul(meta(h));
                     case 'x' -> pax = paxRecords(h, meta(h));
                     case 'g' -> skipData(h.name(), h.size());
                     default -> {
-                        return entry(h, longName, longLink, pax);
+                        TarEntry e = entry(h, longName, longLink, pax);
+                        if (e != null) {
+                            return e;
+                        }
+                        skipRest(); // "./", the root itself: nothing to index, read on
+                        longName = null;
+                        longLink = null;
+                        pax = Map.of();
+                        records = 0;
                     }
                 }
             }
@@ -152,10 +170,7 @@ final class TarEntryReader {
                 type == EntryType.CHAR_DEVICE || type == EntryType.BLOCK_DEVICE ? h.devMajor() : 0,
                 type == EntryType.CHAR_DEVICE || type == EntryType.BLOCK_DEVICE ? h.devMinor() : 0);
         unread = size;
-        if (name.isEmpty()) {
-            return next(); // "./": the root itself, nothing to index
-        }
-        return current;
+        return name.isEmpty() ? null : current;
     }
 
     private void skipRest() throws IOException {

@@ -29,6 +29,18 @@ final class InspectJson {
         o.put("container", container(s.container()));
         o.put("criu_version", s.criuVersion());
         o.put("image_format_version", s.imageFormatVersion());
+        if (s.dumpStats() != null) {
+            Map<String, Object> stats = new LinkedHashMap<>();
+            stats.put("freezing_time_us", s.dumpStats().freezingTimeUs());
+            stats.put("frozen_time_us", s.dumpStats().frozenTimeUs());
+            stats.put("memdump_time_us", s.dumpStats().memdumpTimeUs());
+            stats.put("memwrite_time_us", s.dumpStats().memwriteTimeUs());
+            stats.put("pages_scanned", s.dumpStats().pagesScanned());
+            stats.put("pages_written", s.dumpStats().pagesWritten());
+            o.put("dump_stats", stats);
+        } else {
+            o.put("dump_stats", null);
+        }
         o.put("memory_bytes", s.pagesBytes());
         DeltaSummary d = s.delta();
         Map<String, Object> delta = new LinkedHashMap<>();

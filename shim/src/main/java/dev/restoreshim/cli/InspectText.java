@@ -27,6 +27,10 @@ final class InspectText {
         line(b, "cwd", c.cwd());
         line(b, "criu", (s.criuVersion().isEmpty() ? "version unknown" : s.criuVersion())
                 + (s.imageFormatVersion() > 0 ? " (image format " + s.imageFormatVersion() + ")" : ""));
+        if (s.dumpStats() != null) {
+            line(b, "dump", "frozen " + micros(s.dumpStats().frozenTimeUs()) + ", " + s.dumpStats().pagesWritten()
+                    + " of " + s.dumpStats().pagesScanned() + " scanned pages written");
+        }
         long pagesFiles = s.images().stream().filter(CriuImageFile::isPages).count();
         line(b, "memory", size(s.pagesBytes()) + " in " + pagesFiles + " pages file" + (pagesFiles == 1 ? "" : "s"));
         line(b, "delta", delta(s.delta()));
@@ -73,6 +77,10 @@ final class InspectText {
             return;
         }
         b.append(label).append(" ".repeat(Math.max(1, 14 - label.length()))).append(value).append('\n');
+    }
+
+    private static String micros(long us) {
+        return us < 1000 ? us + " µs" : us / 1000 + "." + (us % 1000) / 100 + " ms";
     }
 
     /** Bytes in binary units with one decimal, plus the exact count below 1 KiB. */

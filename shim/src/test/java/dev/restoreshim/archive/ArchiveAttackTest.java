@@ -247,6 +247,24 @@ class ArchiveAttackTest {
         assertFailure(fails(file, EntryPolicy.defaults()), ErrorKind.RESOURCE_EXHAUSTED, "long-name or PAX record");
     }
 
+    @Test
+    void failedOpens_leaveNoFileDescriptorOpen() throws Exception {
+        Path evil = write("evil.tar", new TarBuilder().hardlink("h", "../x").build());
+        Path junk = write("junk", new byte[100]);
+        long before = openFds();
+        for (int i = 0; i < 50; i++) {
+            fails(evil, EntryPolicy.defaults());
+            fails(junk, EntryPolicy.defaults());
+        }
+        assertEquals(before, openFds(), "fds of /proc/self/fd");
+    }
+
+    private static long openFds() throws java.io.IOException {
+        try (var s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.count();
+        }
+    }
+
     private void bothWaysWith(byte[] tar, EntryPolicy policy, ErrorKind kind, String... parts) {
         Function<Path, ShimException> f = p -> fails(p, policy);
         assertFailure(f.apply(write("n.tar", tar)), kind, parts);

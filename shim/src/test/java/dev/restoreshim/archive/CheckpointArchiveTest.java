@@ -45,6 +45,7 @@ class CheckpointArchiveTest {
             assertEquals("pod-a", c.annotations().get("io.kubernetes.cri.sandbox-name"));
             assertEquals("4.1.1", s.criuVersion());
             assertEquals(1, s.imageFormatVersion());
+            assertEquals(null, s.dumpStats(), "the fixture's stats-dump is random bytes");
             assertEquals(CheckpointFixtures.PAGES + CheckpointFixtures.PAGES_2, s.pagesBytes());
             assertEquals(IMAGES, s.images().stream().map(CriuImageFile::name).toList());
             assertTrue(s.hasInventory());

@@ -110,6 +110,32 @@ class TarIndexTest {
     }
 
     @Test
+    void scan_manyRootEntries_noRecursion() throws IOException {
+        byte[][] parts = new byte[20_002][];
+        for (int i = 0; i < 20_000; i++) {
+            parts[i] = TarBuilder.rawHeader("./", '5', 0, "");
+        }
+        parts[20_000] = TarBuilder.rawHeader("x", '0', 0, "");
+        parts[20_001] = new byte[1024];
+        try (FileChannel ch = FileChannel.open(CheckpointFixtures.write(dir.resolve("roots.tar"), TarBuilder.concat(parts)))) {
+            assertEquals(List.of("x"), scan(ch).entries().stream().map(TarEntry::name).toList());
+        }
+    }
+
+    @Test
+    void scan_endlessLongNameRecords_areRefused() throws IOException {
+        byte[][] parts = new byte[40][];
+        for (int i = 0; i < 40; i += 2) {
+            parts[i] = TarBuilder.rawHeader("././@LongLink", 'L', 3, "");
+            parts[i + 1] = java.util.Arrays.copyOf("abc".getBytes(), 512);
+        }
+        try (FileChannel ch = FileChannel.open(CheckpointFixtures.write(dir.resolve("ll.tar"), TarBuilder.concat(parts)))) {
+            ShimException e = assertThrows(ShimException.class, () -> scan(ch));
+            assertTrue(e.getMessage().contains("long-name or PAX records in a row"), e.getMessage());
+        }
+    }
+
+    @Test
     void scan_duplicateName_laterMemberWins() throws IOException {
         byte[] tar = new TarBuilder().file("x", "old").file("y", "y").file("x", "newer").build();
         try (FileChannel ch = FileChannel.open(CheckpointFixtures.write(dir.resolve("dup.tar"), tar))) {
