@@ -20,6 +20,7 @@ public final class Main {
             commands:
               daemon    run the node daemon (started by containerd-shim-restore-v2)
               status    show daemon health, tasks and recent restores [--dir DIR] [--config FILE] [--json]
+              inspect   show what a checkpoint archive holds, from its headers: ARCHIVE [--json] [--delta-files]
               delete    clean up a task of a dead daemon; prints a DeleteResponse (called by the launcher)
               train     run a short self-driving workload (install.sh records the AOT cache from it);
                         TTRPC Task calls only, --grpc adds gRPC Task and admin-socket calls
@@ -46,6 +47,7 @@ public final class Main {
             return switch (command) {
                 case "daemon" -> DaemonCommand.run(rest.toArray(String[]::new));
                 case "status" -> new StatusCommand(out).run(rest);
+                case "inspect" -> new InspectCommand(out).run(rest);
                 case "delete" -> DeleteCommand.production(out, err).run(rest);
                 case "version", "-v", "--version" -> VersionCommand.run(out);
                 case "train" -> TrainCommand.run(out, rest);
