@@ -116,7 +116,7 @@ public final class TaskService {
 
     /** Starts the init or an exec; the start event comes from the container's listener, in order. */
     public StartResponse start(StartRequest r) {
-        int pid = task(r.getId()).container().start(r.getExecId());
+        int pid = runtime.start(task(r.getId()).container(), r.getExecId());
         return StartResponse.newBuilder().setPid(pid).build();
     }
 
@@ -124,6 +124,7 @@ public final class TaskService {
         Task task = task(r.getId());
         ExitInfo exit = task.container().delete(r.getExecId());
         if (r.getExecId().isEmpty()) {
+            runtime.release(task.container());
             tasks.remove(task.key(), task);
             task.stopOomWatch();
             store.remove(task.key());

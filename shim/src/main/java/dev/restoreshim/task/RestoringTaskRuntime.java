@@ -1,0 +1,95 @@
+package dev.restoreshim.task;
+
+import com.google.protobuf.Any;
+import dev.restoreshim.process.Container;
+import dev.restoreshim.process.ContainerRecord;
+import dev.restoreshim.process.CreateSpec;
+import dev.restoreshim.process.ExitListener;
+import dev.restoreshim.restore.Restoration;
+import dev.restoreshim.restore.RestoreRequest;
+import dev.restoreshim.restore.Restorer;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link TaskRuntime} that turns a Create naming a checkpoint ({@link RestoreRequest#detect})
+ * into a restore ({@link Restorer}) and passes everything else to the runtime it decorates. It
+ * keeps each restored container's {@link Restoration}: the staging tmpfs goes when the init's
+ * Start returns, the rest at {@link #release} (Delete) or {@link #cleanup}.
+ */
+public final class RestoringTaskRuntime implements TaskRuntime {
+    private static final Logger LOG = LoggerFactory.getLogger(RestoringTaskRuntime.class);
+
+    private final TaskRuntime delegate;
+    private final Restorer restorer;
+    /** Restorations by container identity; entries live from create to release. */
+    private final Map<Container, Restoration<Container>> restorations = new ConcurrentHashMap<>();
+
+    public RestoringTaskRuntime(TaskRuntime delegate, Restorer restorer) {
+        this.delegate = delegate;
+        this.restorer = restorer;
+    }
+
+    @Override
+    public Container create(CreateSpec spec, ExitListener listener) {
+        Optional<RestoreRequest> request = RestoreRequest.detect(spec);
+        if (request.isEmpty()) {
+            return delegate.create(spec, listener);
+        }
+        Restoration<Container> r = restorer.restore(spec, request.get(), s -> delegate.create(s, listener));
+        restorations.put(r.container(), r);
+        return r.container();
+    }
+
+    @Override
+    public int start(Container container, String execId) {
+        Restoration<Container> r = execId.isEmpty() ? restorations.get(container) : null;
+        if (r == null) {
+            return delegate.start(container, execId);
+        }
+        long t0 = System.nanoTime();
+        boolean ok = false;
+        try {
+            int pid = delegate.start(container, execId);
+            ok = true;
+            return pid;
+        } finally {
+            r.afterStart((System.nanoTime() - t0) / 1_000_000, ok);
+        }
+    }
+
+    @Override
+    public void release(Container container) {
+        Restoration<Container> r = restorations.remove(container);
+        try {
+            delegate.release(container);
+        } finally {
+            if (r != null) {
+                r.close();
+                LOG.info("event=restore_released ns={} id={}", container.namespace(), container.id());
+            }
+        }
+    }
+
+    @Override
+    public Container adopt(ContainerRecord record, ExitListener listener) {
+        return delegate.adopt(record, listener);
+    }
+
+    @Override
+    public void cleanup(Container container) {
+        try {
+            delegate.cleanup(container);
+        } finally {
+            release(container);
+        }
+    }
+
+    @Override
+    public Any stats(int pid) {
+        return delegate.stats(pid);
+    }
+}
