@@ -25,6 +25,8 @@ import tools.jackson.databind.json.JsonMapper;
 public record RestoreRequest(Origin origin, Source source, Path path) {
     /** The container annotation naming a checkpoint archive or directory (a host path). */
     public static final String ANNOTATION = "restore-shim.dev/checkpoint";
+    /** The CRI annotation telling a pod's sandbox container from its app containers. */
+    static final String CONTAINER_TYPE = "io.kubernetes.cri.container-type";
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     /** Where the checkpoint was named. */
@@ -53,7 +55,11 @@ public record RestoreRequest(Origin origin, Source source, Path path) {
         if (!spec.checkpoint().isEmpty()) {
             return Optional.of(classify(spec, Origin.TASK_CHECKPOINT, spec.checkpoint()));
         }
-        String annotated = annotation(spec);
+        JsonNode annotations = annotations(spec);
+        if (annotations.path(CONTAINER_TYPE).asString("").equals("sandbox")) {
+            return Optional.empty(); // pod annotations reach the sandbox too; only app containers restore
+        }
+        String annotated = annotations.path(ANNOTATION).asString("").trim();
         if (annotated.isEmpty()) {
             return Optional.empty();
         }
@@ -87,11 +93,11 @@ public record RestoreRequest(Origin origin, Source source, Path path) {
         return dir;
     }
 
-    private static String annotation(CreateSpec spec) {
+    private static JsonNode annotations(CreateSpec spec) {
         Path config = spec.bundle().resolve("config.json");
         try {
             JsonNode root = JSON.readTree(Files.readAllBytes(config));
-            return root.path("annotations").path(ANNOTATION).asString("").trim();
+            return root.path("annotations");
         } catch (IOException | JacksonException e) {
             throw ShimException.invalidArgument("create task \"" + spec.id() + "\": bundle spec " + config
                     + ": cannot read annotations: " + e.getMessage());

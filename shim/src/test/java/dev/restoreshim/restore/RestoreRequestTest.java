@@ -61,6 +61,14 @@ class RestoreRequestTest {
     }
 
     @Test
+    void annotationOnSandbox_isOrdinaryCreate() throws IOException {
+        Path archive = Files.write(tmp.resolve("x.tar"), new byte[]{1});
+        Path bundle = RestoreFixtures.bundle(tmp.resolve("b"), Map.of(RestoreRequest.ANNOTATION, archive.toString(),
+                RestoreRequest.CONTAINER_TYPE, "sandbox"));
+        assertEquals(Optional.empty(), RestoreRequest.detect(spec(bundle, "")));
+    }
+
+    @Test
     void neither_isOrdinaryCreate() throws IOException {
         Path bundle = RestoreFixtures.bundle(tmp.resolve("b"), Map.of("io.kubernetes.cri.container-type", "container"));
         assertEquals(Optional.empty(), RestoreRequest.detect(spec(bundle, "")));

@@ -1,0 +1,100 @@
+package dev.restoreshim.it;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.restoreshim.proto.cri.CheckpointContainerRequest;
+import dev.restoreshim.proto.cri.ContainerState;
+import dev.restoreshim.proto.cri.PodSandboxConfig;
+import dev.restoreshim.proto.cri.RunPodSandboxRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The restore path end to end: the app runs with the stock runc handler in a pod with its own pid
+ * namespace, is checkpointed through CRI {@code CheckpointContainer} (a real containerd archive),
+ * and a new pod with the {@code restore} handler creates a container from the same image with the
+ * pod annotation {@code restore-shim.dev/checkpoint=<archive>}: its process continues (the tick
+ * counter goes on from its checkpointed value; "app: started" is not printed again).
+ */
+@ExtendWith(TestEnvironment.class)
+class RestoreIT {
+    private static final Pattern TICK = Pattern.compile("app: tick (\\d+)");
+
+    @Test
+    void containerdArchive_restoredThroughAnnotation_continuesCounting() throws Exception {
+        TestImages images = TestEnvironment.images();
+        try (PrivateContainerd containerd = PrivateContainerd.start("RestoreIT", Handler.RESTORE_TTRPC,
+                TestEnvironment.shared().registry().host(), images.pause())) {
+            assertTimeoutPreemptively(Duration.ofMinutes(5), () -> checkpointAndRestore(containerd, images),
+                    () -> "timed out; containerd log (" + containerd.log() + ") ends with:\n" + containerd.logTail(40));
+        }
+    }
+
+    private static void checkpointAndRestore(PrivateContainerd containerd, TestImages images) throws Exception {
+        KubeletFlow kubelet = new KubeletFlow(containerd);
+        kubelet.pull(images.pause());
+        kubelet.pull(images.app());
+
+        KubeletFlow.Pod source = runPod(containerd, kubelet, "src", "runc", Map.of());
+        String app = kubelet.createContainer(source, "app", images.app());
+        kubelet.start(app);
+        kubelet.awaitState(app, ContainerState.CONTAINER_RUNNING, Duration.ofSeconds(10));
+        KubeletFlow.awaitFile(source.logDir().resolve("app/0.log"), s -> s.contains("app: tick 3"), Duration.ofSeconds(20));
+
+        Path archive = containerd.dir().resolve("app-checkpoint.tar");
+        long c0 = System.nanoTime();
+        containerd.cri().runtime(Duration.ofMinutes(2)).checkpointContainer(CheckpointContainerRequest.newBuilder()
+                .setContainerId(app).setLocation(archive.toString()).build());
+        long checkpointMs = (System.nanoTime() - c0) / 1_000_000;
+        int atCheckpoint = lastTick(Files.readString(source.logDir().resolve("app/0.log")));
+
+        KubeletFlow.Pod target = runPod(containerd, kubelet, "dst", "restore",
+                Map.of("restore-shim.dev/checkpoint", archive.toString()));
+        long t0 = System.nanoTime();
+        String restored = kubelet.createContainer(target, "app", images.app());
+        long t1 = System.nanoTime();
+        kubelet.start(restored);
+        long t2 = System.nanoTime();
+        kubelet.awaitState(restored, ContainerState.CONTAINER_RUNNING, Duration.ofSeconds(10));
+        String log = KubeletFlow.awaitFile(target.logDir().resolve("app/0.log"), s -> TICK.matcher(s).find(),
+                Duration.ofSeconds(20));
+        int first = firstTick(log);
+        System.out.printf("restore_it checkpoint_ms=%d create_ms=%d start_ms=%d ticks_at_checkpoint=%d first_restored_tick=%d"
+                + " archive_bytes=%d%n", checkpointMs, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, atCheckpoint, first,
+                Files.size(archive));
+        System.out.println("restored log:\n" + log);
+        assertFalse(log.contains(TestImages.APP_STARTED), "a restore does not start the app again:\n" + log);
+        assertTrue(first >= atCheckpoint - 1 && first > 1, "counter continues from " + atCheckpoint + ":\n" + log);
+    }
+
+    private static KubeletFlow.Pod runPod(PrivateContainerd containerd, KubeletFlow kubelet, String name, String handler,
+                                          Map<String, String> annotations) throws Exception {
+        PodSandboxConfig config = kubelet.sandboxConfig(name, annotations);
+        Path logDir = Files.createDirectories(Path.of(config.getLogDirectory()));
+        String id = containerd.cri().runtime(Duration.ofMinutes(2)).runPodSandbox(RunPodSandboxRequest.newBuilder()
+                .setConfig(config).setRuntimeHandler(handler).build()).getPodSandboxId();
+        return new KubeletFlow.Pod(id, config, logDir);
+    }
+
+    private static int lastTick(String log) {
+        Matcher m = TICK.matcher(log);
+        int last = -1;
+        while (m.find()) {
+            last = Integer.parseInt(m.group(1));
+        }
+        return last;
+    }
+
+    private static int firstTick(String log) {
+        Matcher m = TICK.matcher(log);
+        return m.find() ? Integer.parseInt(m.group(1)) : -1;
+    }
+}
