@@ -1,5 +1,6 @@
 package dev.restoreshim.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,10 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.restoreshim.proto.cri.CheckpointContainerRequest;
 import dev.restoreshim.proto.cri.ContainerState;
 import dev.restoreshim.proto.cri.PodSandboxConfig;
+import dev.restoreshim.proto.cri.RemoveContainerRequest;
+import dev.restoreshim.proto.cri.RemovePodSandboxRequest;
 import dev.restoreshim.proto.cri.RunPodSandboxRequest;
+import dev.restoreshim.proto.cri.StopContainerRequest;
+import dev.restoreshim.proto.cri.StopPodSandboxRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -64,15 +70,31 @@ class RestoreIT {
         kubelet.start(restored);
         long t2 = System.nanoTime();
         kubelet.awaitState(restored, ContainerState.CONTAINER_RUNNING, Duration.ofSeconds(10));
-        String log = KubeletFlow.awaitFile(target.logDir().resolve("app/0.log"), s -> TICK.matcher(s).find(),
+        List<Path> staging = HostScan.mountsUnder(containerd.shimState()).stream()
+                .filter(m -> m.toString().contains("/restore/")).toList();
+        assertEquals(List.of(), staging, "the staging tmpfs is gone once the restore returned");
+        String firstLog = KubeletFlow.awaitFile(target.logDir().resolve("app/0.log"), s -> TICK.matcher(s).find(),
                 Duration.ofSeconds(20));
-        int first = firstTick(log);
+        int first = firstTick(firstLog);
+        String log = KubeletFlow.awaitFile(target.logDir().resolve("app/0.log"),
+                s -> s.contains("app: tick " + (first + 1)), Duration.ofSeconds(20));
         System.out.printf("restore_it checkpoint_ms=%d create_ms=%d start_ms=%d ticks_at_checkpoint=%d first_restored_tick=%d"
                 + " archive_bytes=%d%n", checkpointMs, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, atCheckpoint, first,
                 Files.size(archive));
         System.out.println("restored log:\n" + log);
         assertFalse(log.contains(TestImages.APP_STARTED), "a restore does not start the app again:\n" + log);
         assertTrue(first >= atCheckpoint - 1 && first > 1, "counter continues from " + atCheckpoint + ":\n" + log);
+
+        var runtime = containerd.cri().runtime(Duration.ofMinutes(1));
+        for (String id : List.of(restored, app)) {
+            runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(5).build());
+            runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
+        }
+        for (KubeletFlow.Pod pod : List.of(target, source)) {
+            runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
+            runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
+        }
+        LeakCheck.assertClean(containerd, List.of(source.id(), target.id(), app, restored));
     }
 
     private static KubeletFlow.Pod runPod(PrivateContainerd containerd, KubeletFlow kubelet, String name, String handler,
