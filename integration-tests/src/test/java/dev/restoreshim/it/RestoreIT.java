@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.restoreshim.proto.cri.CheckpointContainerRequest;
 import dev.restoreshim.proto.cri.ContainerState;
+import dev.restoreshim.proto.cri.ExecSyncRequest;
+import dev.restoreshim.proto.cri.ExecSyncResponse;
 import dev.restoreshim.proto.cri.PodSandboxConfig;
 import dev.restoreshim.proto.cri.RemoveContainerRequest;
 import dev.restoreshim.proto.cri.RemovePodSandboxRequest;
@@ -28,7 +30,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * namespace, is checkpointed through CRI {@code CheckpointContainer} (a real containerd archive),
  * and a new pod with the {@code restore} handler creates a container from the same image with the
  * pod annotation {@code restore-shim.dev/checkpoint=<archive>}: its process continues (the tick
- * counter goes on from its checkpointed value; "app: started" is not printed again).
+ * counter goes on from its checkpointed value; "app: started" is not printed again), a file it wrote
+ * before the checkpoint is there and a file of its image it deleted is absent (the delta layer
+ * with its whiteout), the staging tmpfs is gone after Start, and nothing is left after removal.
  */
 @ExtendWith(TestEnvironment.class)
 class RestoreIT {
@@ -54,6 +58,11 @@ class RestoreIT {
         kubelet.start(app);
         kubelet.awaitState(app, ContainerState.CONTAINER_RUNNING, Duration.ofSeconds(10));
         KubeletFlow.awaitFile(source.logDir().resolve("app/0.log"), s -> s.contains("app: tick 3"), Duration.ofSeconds(20));
+
+        ExecSyncResponse changed = containerd.cri().runtime().execSync(ExecSyncRequest.newBuilder().setContainerId(app)
+                .addAllCmd(List.of("/bin/sh", "-c", "echo kept > /tmp/written && rm /etc/rsit-release"))
+                .setTimeout(10).build());
+        assertEquals(0, changed.getExitCode(), changed.getStderr().toStringUtf8());
 
         Path archive = containerd.dir().resolve("app-checkpoint.tar");
         long c0 = System.nanoTime();
@@ -84,6 +93,12 @@ class RestoreIT {
         System.out.println("restored log:\n" + log);
         assertFalse(log.contains(TestImages.APP_STARTED), "a restore does not start the app again:\n" + log);
         assertTrue(first >= atCheckpoint - 1 && first > 1, "counter continues from " + atCheckpoint + ":\n" + log);
+        ExecSyncResponse files = containerd.cri().runtime().execSync(ExecSyncRequest.newBuilder()
+                .setContainerId(restored).addAllCmd(List.of("/bin/sh", "-c",
+                        "cat /tmp/written && if [ -e /etc/rsit-release ]; then echo present; else echo absent; fi"))
+                .setTimeout(10).build());
+        assertEquals("kept\nabsent\n", files.getStdout().toStringUtf8(),
+                "the delta: written file there, deleted file absent; stderr: " + files.getStderr().toStringUtf8());
 
         var runtime = containerd.cri().runtime(Duration.ofMinutes(1));
         for (String id : List.of(restored, app)) {
