@@ -100,16 +100,39 @@ class RestoreIT {
         assertEquals("kept\nabsent\n", files.getStdout().toStringUtf8(),
                 "the delta: written file there, deleted file absent; stderr: " + files.getStderr().toStringUtf8());
 
+        // the same archive again: the delta comes from the cache (one entry), the process continues too
+        KubeletFlow.Pod again = runPod(containerd, kubelet, "dst2", "restore",
+                Map.of("restore-shim.dev/checkpoint", archive.toString()));
+        String second = kubelet.createContainer(again, "app", images.app());
+        kubelet.start(second);
+        String secondLog = KubeletFlow.awaitFile(again.logDir().resolve("app/0.log"), s -> TICK.matcher(s).find(),
+                Duration.ofSeconds(20));
+        assertTrue(firstTick(secondLog) > 1 && !secondLog.contains(TestImages.APP_STARTED), secondLog);
+        try (var entries = Files.list(containerd.dir().resolve("shim/cache/deltas"))) {
+            assertEquals(1, entries.filter(p -> !p.getFileName().toString().startsWith(".")).count(),
+                    "one cached delta for two restores");
+        }
+
+        // containerd's own CRI restore (image = archive path) through the restore handler: the
+        // request's checkpoint field names the images containerd unpacked
+        KubeletFlow.Pod crio = runPod(containerd, kubelet, "dst3", "restore", Map.of());
+        String third = kubelet.createContainer(crio, "app", archive.toString());
+        kubelet.start(third);
+        String thirdLog = KubeletFlow.awaitFile(crio.logDir().resolve("app/0.log"), s -> TICK.matcher(s).find(),
+                Duration.ofSeconds(20));
+        assertTrue(firstTick(thirdLog) > 1 && !thirdLog.contains(TestImages.APP_STARTED), thirdLog);
+
         var runtime = containerd.cri().runtime(Duration.ofMinutes(1));
-        for (String id : List.of(restored, app)) {
+        for (String id : List.of(third, second, restored, app)) {
             runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(5).build());
             runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
         }
-        for (KubeletFlow.Pod pod : List.of(target, source)) {
+        for (KubeletFlow.Pod pod : List.of(crio, again, target, source)) {
             runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
             runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
         }
-        LeakCheck.assertClean(containerd, List.of(source.id(), target.id(), app, restored));
+        LeakCheck.assertClean(containerd, List.of(source.id(), target.id(), again.id(), crio.id(), app, restored,
+                second, third));
     }
 
     private static KubeletFlow.Pod runPod(PrivateContainerd containerd, KubeletFlow kubelet, String name, String handler,
