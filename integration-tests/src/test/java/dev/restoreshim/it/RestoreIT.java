@@ -2,6 +2,7 @@ package dev.restoreshim.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -122,17 +123,31 @@ class RestoreIT {
                 Duration.ofSeconds(20));
         assertTrue(firstTick(thirdLog) > 1 && !thirdLog.contains(TestImages.APP_STARTED), thirdLog);
 
+        // a truncated archive: StartContainer (where CRI creates the task) fails naming the file,
+        // and nothing of the attempt is left (checked by LeakCheck below)
+        Path truncated = containerd.dir().resolve("truncated.tar");
+        byte[] whole = Files.readAllBytes(archive);
+        Files.write(truncated, java.util.Arrays.copyOf(whole, whole.length / 2));
+        KubeletFlow.Pod broken = runPod(containerd, kubelet, "dst4", "restore",
+                Map.of("restore-shim.dev/checkpoint", truncated.toString()));
+        String fourth = kubelet.createContainer(broken, "app", images.app());
+        var refused = assertThrows(io.grpc.StatusRuntimeException.class, () -> kubelet.start(fourth));
+        System.out.println("truncated archive: " + refused.getStatus());
+        assertTrue(String.valueOf(refused.getStatus().getDescription()).contains(truncated.toString()),
+                "the error names the archive: " + refused.getStatus());
+
         var runtime = containerd.cri().runtime(Duration.ofMinutes(1));
+        runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(fourth).build());
         for (String id : List.of(third, second, restored, app)) {
             runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(5).build());
             runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
         }
-        for (KubeletFlow.Pod pod : List.of(crio, again, target, source)) {
+        for (KubeletFlow.Pod pod : List.of(broken, crio, again, target, source)) {
             runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
             runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
         }
         LeakCheck.assertClean(containerd, List.of(source.id(), target.id(), again.id(), crio.id(), app, restored,
-                second, third));
+                second, third, broken.id(), fourth));
     }
 
     private static KubeletFlow.Pod runPod(PrivateContainerd containerd, KubeletFlow kubelet, String name, String handler,
