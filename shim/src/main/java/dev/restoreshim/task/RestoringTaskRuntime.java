@@ -5,6 +5,7 @@ import dev.restoreshim.process.Container;
 import dev.restoreshim.process.ContainerRecord;
 import dev.restoreshim.process.CreateSpec;
 import dev.restoreshim.process.ExitListener;
+import dev.restoreshim.restore.CriuRestoreLog;
 import dev.restoreshim.restore.Restoration;
 import dev.restoreshim.restore.RestoreRequest;
 import dev.restoreshim.restore.Restorer;
@@ -56,6 +57,8 @@ public final class RestoringTaskRuntime implements TaskRuntime {
             int pid = delegate.start(container, execId);
             ok = true;
             return pid;
+        } catch (RuntimeException e) {
+            throw CriuRestoreLog.explain(e, container.bundle().resolve("criu-work"));
         } finally {
             r.afterStart((System.nanoTime() - t0) / 1_000_000, ok);
         }
