@@ -136,18 +136,29 @@ class RestoreIT {
         assertTrue(String.valueOf(refused.getStatus().getDescription()).contains(truncated.toString()),
                 "the error names the archive: " + refused.getStatus());
 
+        // the checkpoint restored onto another image (the pause image has no /app.sh, which the
+        // shell holds open): CRIU fails, and its own error line from restore.log reaches the caller
+        KubeletFlow.Pod wrong = runPod(containerd, kubelet, "dst5", "restore",
+                Map.of("restore-shim.dev/checkpoint", archive.toString()));
+        String fifth = kubelet.createContainer(wrong, "app", images.pause());
+        var criuFailed = assertThrows(io.grpc.StatusRuntimeException.class, () -> kubelet.start(fifth));
+        System.out.println("wrong image: " + criuFailed.getStatus());
+        assertTrue(String.valueOf(criuFailed.getStatus().getDescription()).contains("restore.log: "),
+                "CRIU's reason is in the error: " + criuFailed.getStatus());
+
         var runtime = containerd.cri().runtime(Duration.ofMinutes(1));
+        runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(fifth).build());
         runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(fourth).build());
         for (String id : List.of(third, second, restored, app)) {
             runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(5).build());
             runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
         }
-        for (KubeletFlow.Pod pod : List.of(broken, crio, again, target, source)) {
+        for (KubeletFlow.Pod pod : List.of(wrong, broken, crio, again, target, source)) {
             runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
             runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
         }
         LeakCheck.assertClean(containerd, List.of(source.id(), target.id(), again.id(), crio.id(), app, restored,
-                second, third, broken.id(), fourth));
+                second, third, broken.id(), fourth, wrong.id(), fifth));
     }
 
     private static KubeletFlow.Pod runPod(PrivateContainerd containerd, KubeletFlow kubelet, String name, String handler,

@@ -14,7 +14,8 @@ import java.util.List;
  * The reason CRIU gives for a failed restore. runc only says "criu failed: type RESTORE errno 0"
  * and names the log; the lines that explain it ({@code Error (criu/files-reg.c:..): Can't open
  * file ...}) are in {@code restore.log} in the work directory. This reads the tail of that log
- * and adds its last error lines to the Start error.
+ * and adds its first error lines to the Start error (the first is usually the cause; the later ones
+ * are consequences, such as "Restoring FAILED").
  */
 public final class CriuRestoreLog {
     /** The log CRIU writes into the work directory on restore. */
@@ -25,7 +26,7 @@ public final class CriuRestoreLog {
     private CriuRestoreLog() {
     }
 
-    /** The last error lines of {@code log} (at most three, joined by " | "), or "" when none or unreadable. */
+    /** The first error lines of {@code log}'s tail (at most three, joined by " | "), or "" when none or unreadable. */
     public static String errors(Path log) {
         if (!Files.isRegularFile(log)) {
             return "";
@@ -41,7 +42,7 @@ public final class CriuRestoreLog {
                     errors.add(line.strip());
                 }
             }
-            return String.join(" | ", errors.subList(Math.max(0, errors.size() - MAX_LINES), errors.size()));
+            return String.join(" | ", errors.subList(0, Math.min(MAX_LINES, errors.size())));
         } catch (IOException e) {
             return "";
         }

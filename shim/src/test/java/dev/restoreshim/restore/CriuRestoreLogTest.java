@@ -16,12 +16,13 @@ class CriuRestoreLogTest {
     Path work;
 
     @Test
-    void explain_addsLastErrorLinesOfRestoreLog() throws IOException {
+    void explain_addsFirstErrorLinesOfRestoreLog() throws IOException {
         Files.writeString(work.resolve("restore.log"), """
                 (00.001000) Version: 4.1.1
                 (00.002000)      1: Error (criu/files-reg.c:2185): Can't open file app.sh on restore: No such file or directory
                 (00.003000)      1: Error (criu/files.c:1224): Unable to open fd=255 id=0x8
                 (00.004000) Error (criu/cr-restore.c:2614): Restoring FAILED.
+                (00.005000) Error (criu/cgroup.c:1998): cg: cgroupd: recv req error: No such file or directory
                 """);
         var failure = ShimException.failedPrecondition("runc restore c1: criu failed: type RESTORE errno 0");
         RuntimeException e = CriuRestoreLog.explain(failure, work);
