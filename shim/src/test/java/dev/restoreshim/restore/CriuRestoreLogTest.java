@@ -19,6 +19,7 @@ class CriuRestoreLogTest {
     void explain_addsFirstErrorLinesOfRestoreLog() throws IOException {
         Files.writeString(work.resolve("restore.log"), """
                 (00.001000) Version: 4.1.1
+                (00.001500) Error (criu/util.c:1533): rlimit: Can't setup RLIMIT_NOFILE for self: Operation not permitted
                 (00.002000)      1: Error (criu/files-reg.c:2185): Can't open file app.sh on restore: No such file or directory
                 (00.003000)      1: Error (criu/files.c:1224): Unable to open fd=255 id=0x8
                 (00.004000) Error (criu/cr-restore.c:2614): Restoring FAILED.
