@@ -9,6 +9,7 @@ import dev.restoreshim.overlay.OverlayStack;
 import dev.restoreshim.overlay.RootfsMount;
 import dev.restoreshim.process.CleanupStack;
 import dev.restoreshim.process.CreateSpec;
+import dev.restoreshim.sys.Mounts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,6 +66,42 @@ public final class Restorer {
             LOG.warn("event=restore_refused {} reason=\"{}\"", label, e.getMessage());
             throw e;
         }
+    }
+
+    /**
+     * What a restored container of a previous daemon still holds, rebuilt after a daemon restart
+     * so that its Delete releases it: the overlay on {@code <bundle>/rootfs}, the lease on its
+     * cached delta (when the archive and the cache entry still exist; nothing is extracted), and
+     * a staging tmpfs left by a daemon that died between Create and Start. Unmounting something
+     * that is not mounted is only logged.
+     */
+    public <C> Restoration<C> readopt(CreateSpec spec, RestoreRequest request, C container) {
+        String label = "ns=" + spec.namespace() + " id=" + spec.id() + " source=" + request.source().name().toLowerCase()
+                + " origin=" + request.origin().name().toLowerCase() + " checkpoint=" + request.path() + " adopted=true";
+        CleanupStack resources = new CleanupStack();
+        if (request.source() == RestoreRequest.Source.ARCHIVE) {
+            try {
+                String key = ArchiveKey.of(request.path());
+                DeltaCache.Lease lease = env.cache().acquire(key, dir -> {
+                    throw new IOException("no cached delta to re-lease");
+                });
+                resources.push("release delta lease " + key, lease::close);
+            } catch (RuntimeException e) {
+                LOG.info("event=restore_readopt_no_lease {} reason=\"{}\"", label, e.getMessage());
+            }
+            String rootfs = spec.bundle().resolve("rootfs").toString();
+            resources.push("unmount overlay " + rootfs, () -> env.mounts().unmount(rootfs, Mounts.MNT_DETACH));
+            Path staging = env.stagingRoot().resolve(spec.namespace()).resolve(spec.id());
+            if (Files.isDirectory(staging)) {
+                try {
+                    env.mounts().unmount(staging.toString(), Mounts.MNT_DETACH);
+                    Files.deleteIfExists(staging);
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("event=restore_readopt_staging_left {} dir={} reason=\"{}\"", label, staging, e.getMessage());
+                }
+            }
+        }
+        return new Restoration<>(label, container, resources, null, RestoreTimings.forDirectory(0));
     }
 
     private <C> Restoration<C> fromArchive(CreateSpec spec, Path path, Function<CreateSpec, C> create,

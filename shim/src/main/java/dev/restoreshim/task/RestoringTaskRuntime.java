@@ -9,6 +9,8 @@ import dev.restoreshim.restore.CriuRestoreLog;
 import dev.restoreshim.restore.Restoration;
 import dev.restoreshim.restore.RestoreRequest;
 import dev.restoreshim.restore.Restorer;
+import dev.restoreshim.process.Stdio;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -79,7 +81,15 @@ public final class RestoringTaskRuntime implements TaskRuntime {
 
     @Override
     public Container adopt(ContainerRecord record, ExitListener listener) {
-        return delegate.adopt(record, listener);
+        Container c = delegate.adopt(record, listener);
+        try {
+            CreateSpec spec = CreateSpec.of(record.namespace(), record.id(), record.bundle(), List.of(), Stdio.none());
+            RestoreRequest.detect(spec).ifPresent(request -> restorations.put(c, restorer.readopt(spec, request, c)));
+        } catch (RuntimeException e) {
+            LOG.warn("event=restore_readopt_failed ns={} id={} reason=\"{}\"", record.namespace(), record.id(),
+                    e.getMessage());
+        }
+        return c;
     }
 
     @Override

@@ -205,6 +205,29 @@ class RestorerTest {
         r.close();
     }
 
+    @Test
+    void readopt_afterDaemonRestart_leasesCachedDelta_andReleasesOverlayAndLeaseAtClose() throws IOException {
+        Path dir = tmp.resolve("cache-restart");
+        cache = DeltaCache.open(dir, Long.MAX_VALUE);
+        Path archive = archive(tmp.resolve("x.tar"), 4096, containerdDelta());
+        restorer(8 * MIB).restore(spec(""), archiveRequest(archive), this::create).afterStart(1, true);
+        Path delta = dir.resolve(DeltaCache.entryName(ArchiveKey.of(archive)));
+
+        cache = DeltaCache.open(dir, 5); // the daemon restarts; a cap of one delta (5 bytes)
+        mounts.calls.clear();
+        Restoration<String> adopted = restorer(8 * MIB).readopt(spec(""), archiveRequest(archive), "adopted");
+        assertEquals(List.of(), mounts.calls(), "nothing mounted or unmounted at adoption");
+
+        Path other = archive(tmp.resolve("y.tar"), 4096, containerdDelta());
+        bundle = bundle(tmp.resolve("bundle2"), Map.of());
+        restorer(8 * MIB).restore(spec(""), archiveRequest(other), this::create);
+        assertTrue(Files.isDirectory(delta), "over the cap, but the adopted container's delta is leased");
+
+        adopted.close();
+        assertEquals("unmount " + tmp.resolve("bundle/rootfs"), mounts.calls().getLast());
+        assertFalse(Files.exists(delta), "released at Delete: evicted (over the cap)");
+    }
+
     /** No mount left mounted, no staging dir, no cache entry (complete or temporary). */
     private void assertNothingLeft() throws IOException {
         List<String> calls = mounts.calls();
