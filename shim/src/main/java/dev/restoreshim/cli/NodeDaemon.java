@@ -111,11 +111,19 @@ public final class NodeDaemon implements AutoCloseable {
     /**
      * The task runtime with restores: deltas cached under {@code <cache_dir>/deltas} (capped at
      * {@link #DELTA_CACHE_MAX_BYTES}), scratch upper dirs under {@code <cache_dir>/scratch},
-     * staging tmpfs mounts under {@code <daemon dir>/restore}.
+     * staging tmpfs mounts under {@code <daemon dir>/restore}. When the cache dir cannot be
+     * opened, the daemon logs {@code event=restores_disabled} and serves ordinary creates only.
      */
-    private TaskRuntime restoring(TaskRuntime runtime, ShimConfig config) throws IOException {
+    private TaskRuntime restoring(TaskRuntime runtime, ShimConfig config) {
         RestoreSettings rs = config.restore();
-        var cache = DeltaCache.open(rs.cacheDir().resolve("deltas"), DELTA_CACHE_MAX_BYTES);
+        DeltaCache cache;
+        try {
+            cache = DeltaCache.open(rs.cacheDir().resolve("deltas"), DELTA_CACHE_MAX_BYTES);
+        } catch (IOException | RuntimeException e) {
+            // ordinary pods must keep working when the cache dir is unusable; restores cannot
+            log.error("event=restores_disabled cache_dir={} reason=\"{}\"", rs.cacheDir(), e.getMessage());
+            return runtime;
+        }
         var env = new RestoreEnvironment(new LinuxMounts(), new LinuxFsMounts(), new LinuxFileOps(), cache,
                 dir.resolve("restore"), rs.cacheDir().resolve("scratch"), rs.tmpfsSizeLimitBytes(),
                 EntryPolicy.defaults(), DeltaLayer.Limits.DEFAULT);
