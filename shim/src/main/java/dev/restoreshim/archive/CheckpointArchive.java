@@ -185,6 +185,32 @@ public final class CheckpointArchive implements AutoCloseable {
     }
 
     /**
+     * The filesystem delta ({@code rootfs-diff.tar}) as one decompressed tar stream, given to
+     * {@code consumer} (the entry is the outer member). Gzip and zstd deltas are inflated under the
+     * policy's inflation limits; the delta's own entries are not parsed here (the consumer, an
+     * extractor, polices them). Returns false when the archive has no delta.
+     */
+    public boolean readDelta(EntryConsumer consumer) {
+        boolean[] found = new boolean[1];
+        forEach(e -> e.name().equals(SummaryCollector.DELTA) && e.isFile(), (entry, data) -> {
+            found[0] = true;
+            if (entry.size() == 0) {
+                return;
+            }
+            PushbackInputStream in = new PushbackInputStream(data, Compression.PROBE_BYTES);
+            byte[] head = in.readNBytes(Compression.PROBE_BYTES);
+            in.unread(head);
+            Compression c = Compression.detect(head, head.length);
+            if (c == null) {
+                throw ArchiveErrors.invalid(name, entry.name(), "neither a tar nor gzip nor zstd ("
+                        + Compression.describe(head, head.length) + ")");
+            }
+            consumer.accept(entry, c == Compression.NONE ? in : InflationLimit.open(c, in, name, entry.name(), policy));
+        });
+        return found[0];
+    }
+
+    /**
      * The paths listed in {@code deleted.files} (CRI-O, Podman), normalized and policed; empty when
      * the archive has none. Costs one pass for a compressed archive.
      */

@@ -24,6 +24,16 @@ import dev.restoreshim.process.ExitListener;
 import dev.restoreshim.sys.PidfdReaper;
 import dev.restoreshim.sys.UnixSocketFile;
 import dev.restoreshim.task.OciTaskRuntime;
+import dev.restoreshim.task.RestoringTaskRuntime;
+import dev.restoreshim.task.TaskRuntime;
+import dev.restoreshim.archive.EntryPolicy;
+import dev.restoreshim.config.RestoreSettings;
+import dev.restoreshim.overlay.DeltaCache;
+import dev.restoreshim.overlay.DeltaLayer;
+import dev.restoreshim.restore.RestoreEnvironment;
+import dev.restoreshim.restore.Restorer;
+import dev.restoreshim.sys.LinuxFileOps;
+import dev.restoreshim.sys.LinuxFsMounts;
 import dev.restoreshim.task.TaskService;
 import dev.restoreshim.task.TaskStore;
 import dev.restoreshim.ttrpc.TtrpcDispatcher;
@@ -57,6 +67,8 @@ import org.slf4j.LoggerFactory;
 public final class NodeDaemon implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NodeDaemon.class);
     static final Duration DRAIN = Duration.ofSeconds(10);
+    /** Size cap of the node's delta cache (sum of extracted file bytes); unleased deltas are evicted LRU. */
+    static final long DELTA_CACHE_MAX_BYTES = 16L << 30;
 
     private final Deque<AutoCloseable> closeStack = new ArrayDeque<>();
     private final CountDownLatch stop = new CountDownLatch(1);
@@ -96,6 +108,28 @@ public final class NodeDaemon implements AutoCloseable {
         return daemon;
     }
 
+    /**
+     * The task runtime with restores: deltas cached under {@code <cache_dir>/deltas} (capped at
+     * {@link #DELTA_CACHE_MAX_BYTES}), scratch upper dirs under {@code <cache_dir>/scratch},
+     * staging tmpfs mounts under {@code <daemon dir>/restore}. When the cache dir cannot be
+     * opened, the daemon logs {@code event=restores_disabled} and serves ordinary creates only.
+     */
+    private TaskRuntime restoring(TaskRuntime runtime, ShimConfig config) {
+        RestoreSettings rs = config.restore();
+        DeltaCache cache;
+        try {
+            cache = DeltaCache.open(rs.cacheDir().resolve("deltas"), DELTA_CACHE_MAX_BYTES);
+        } catch (IOException | RuntimeException e) {
+            // ordinary pods must keep working when the cache dir is unusable; restores cannot
+            log.error("event=restores_disabled cache_dir={} reason=\"{}\"", rs.cacheDir(), e.getMessage());
+            return runtime;
+        }
+        var env = new RestoreEnvironment(new LinuxMounts(), new LinuxFsMounts(), new LinuxFileOps(), cache,
+                dir.resolve("restore"), rs.cacheDir().resolve("scratch"), rs.tmpfsSizeLimitBytes(),
+                EntryPolicy.defaults(), DeltaLayer.Limits.DEFAULT);
+        return new RestoringTaskRuntime(runtime, new Restorer(env));
+    }
+
     private void start(ShimConfig config, DaemonArgs args) throws IOException {
         DaemonLayout layout = new DaemonLayout(dir);
         Files.createDirectories(dir);
@@ -111,7 +145,7 @@ public final class NodeDaemon implements AutoCloseable {
                 ExitListener.none(), Duration.ofSeconds(10));
         var runtime = new OciTaskRuntime(settings -> new Runc(settings, launcher, reaper, fds, dir.resolve("runc.log")),
                 Path.of(config.runtime()), config.runtimeRoot(), false, template, CgroupMetrics.host());
-        tasks = new TaskService(runtime, new TaskStore(dir), publisher::send, oom,
+        tasks = new TaskService(restoring(runtime, config), new TaskStore(dir), publisher::send, oom,
                 () -> log.debug("event=idle_shutdown_ignored reason=\"the node daemon stays warm for the next task\""));
         tasks.configOrigin(config.origin());
         tasks.adoptAll();

@@ -23,6 +23,11 @@ public final class Task {
         this.container = c;
     }
 
+    /** Sets the OOM watch once the init has a pid (a restore gets it at Start, not at Create). */
+    void watchOom(AutoCloseable watch) {
+        this.oomWatch = watch;
+    }
+
     void stopOomWatch() {
         try {
             oomWatch.close();

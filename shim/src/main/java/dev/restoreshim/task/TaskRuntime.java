@@ -20,6 +20,22 @@ public interface TaskRuntime {
     /** Removes a container that was created but cannot be kept (its state could not be saved). */
     void cleanup(Container container);
 
+    /**
+     * Starts init (execId empty) or an exec of {@code container}. A runtime that holds resources
+     * for a restore releases its staging here, once the restore has returned.
+     */
+    default int start(Container container, String execId) {
+        return container.start(execId);
+    }
+
+    /**
+     * Releases what {@link #create} acquired beyond the container itself (a restore's overlay,
+     * delta lease); called after the init was deleted, and by {@link #cleanup}. Does nothing for
+     * an ordinary container.
+     */
+    default void release(Container container) {
+    }
+
     /** cgroup metrics of a task's init process, as an io.containerd.cgroups Metrics Any. */
     Any stats(int pid);
 }

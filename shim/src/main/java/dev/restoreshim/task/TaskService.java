@@ -104,7 +104,8 @@ public final class TaskService {
                 runtime.cleanup(container);
                 throw e;
             }
-            placeholder.attach(container, record, watchOom(key, container.pid()));
+            // a restore has no pid before Start: its OOM watch begins there
+            placeholder.attach(container, record, container.pid() == 0 ? () -> { } : watchOom(key, container.pid()));
             events.created(key.namespace(), r, container.pid());
             log.info("event=created ns={} id={} pid={}", key.namespace(), key.id(), container.pid());
             return CreateTaskResponse.newBuilder().setPid(container.pid()).build();
@@ -116,7 +117,12 @@ public final class TaskService {
 
     /** Starts the init or an exec; the start event comes from the container's listener, in order. */
     public StartResponse start(StartRequest r) {
-        int pid = task(r.getId()).container().start(r.getExecId());
+        Task task = task(r.getId());
+        boolean restoring = r.getExecId().isEmpty() && task.container().pid() == 0;
+        int pid = runtime.start(task.container(), r.getExecId());
+        if (restoring) {
+            task.watchOom(watchOom(task.key(), pid));
+        }
         return StartResponse.newBuilder().setPid(pid).build();
     }
 
@@ -124,6 +130,7 @@ public final class TaskService {
         Task task = task(r.getId());
         ExitInfo exit = task.container().delete(r.getExecId());
         if (r.getExecId().isEmpty()) {
+            runtime.release(task.container());
             tasks.remove(task.key(), task);
             task.stopOomWatch();
             store.remove(task.key());

@@ -1,0 +1,37 @@
+package dev.restoreshim.restore;
+
+/**
+ * Phase timings of one restore, in milliseconds (-1: the phase did not run, as for a directory of
+ * images, which needs no index, delta or staging).
+ *
+ * @param indexMs opening the archive and indexing its headers
+ * @param deltaMs extracting the filesystem delta into the cache (near 0 when cached)
+ * @param mountMs mounting the container's overlay
+ * @param stageMs streaming the CRIU images into the staging tmpfs
+ * @param createMs preparing the container (stdio, restore state) before Start
+ * @param restoreMs {@code runc restore} (CRIU) at Start
+ * @param totalMs from the Create call to the end of Start's restore, without the time between them
+ * @param deltaCached whether the delta came from the cache
+ * @param stagedBytes bytes of CRIU images staged
+ */
+public record RestoreTimings(long indexMs, long deltaMs, long mountMs, long stageMs, long createMs, long restoreMs,
+        long totalMs, boolean deltaCached, long stagedBytes) {
+
+    /** The phases of a directory restore, where only create and restore run. */
+    static RestoreTimings forDirectory(long createMs) {
+        return new RestoreTimings(-1, -1, -1, -1, createMs, -1, createMs, false, 0);
+    }
+
+    /** A copy with the restore phase measured. */
+    public RestoreTimings withRestore(long ms) {
+        return new RestoreTimings(indexMs, deltaMs, mountMs, stageMs, createMs, ms, totalMs + ms, deltaCached,
+                stagedBytes);
+    }
+
+    /** key=value form for the daemon log. */
+    public String logFields() {
+        return "index_ms=" + indexMs + " delta_ms=" + deltaMs + " delta_cached=" + deltaCached + " mount_ms=" + mountMs
+                + " stage_ms=" + stageMs + " staged_bytes=" + stagedBytes + " create_ms=" + createMs + " restore_ms="
+                + restoreMs + " total_ms=" + totalMs;
+    }
+}

@@ -1,0 +1,202 @@
+package dev.restoreshim.restore;
+
+import dev.restoreshim.archive.CheckpointArchive;
+import dev.restoreshim.errors.ShimException;
+import dev.restoreshim.overlay.DeltaCache;
+import dev.restoreshim.overlay.DeltaLayer;
+import dev.restoreshim.overlay.OverlayMount;
+import dev.restoreshim.overlay.OverlayStack;
+import dev.restoreshim.overlay.RootfsMount;
+import dev.restoreshim.process.CleanupStack;
+import dev.restoreshim.process.CreateSpec;
+import dev.restoreshim.sys.Mounts;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns a Create that names a checkpoint into a container that restores at Start, without
+ * unpacking the archive:
+ * <ol>
+ *   <li>index: open the archive (an uncompressed tar is indexed from its headers), and refuse at
+ *       once when its CRIU images exceed the staging cap;</li>
+ *   <li>delta: extract {@code rootfs-diff.tar} once per archive key ({@link ArchiveKey}) into the
+ *       {@link DeltaCache}, and lease it;</li>
+ *   <li>mount: the overlay with the delta as top lower layer above the request's image layers,
+ *       with the request's upper and work, on {@code <bundle>/rootfs};</li>
+ *   <li>stage: stream only {@code checkpoint/*} into a per-restore tmpfs;</li>
+ *   <li>create: the container, with an empty rootfs list (it is mounted) and the staged images
+ *       as its checkpoint, so its Start runs {@code runc restore}.</li>
+ * </ol>
+ * Each resource is registered on one cleanup stack where it is born; a failure at any step
+ * undoes the earlier ones, newest first, and the error reaches the Create caller. A directory of
+ * CRIU images is used in place, with the request's rootfs as for an ordinary create.
+ */
+public final class Restorer {
+    private static final Logger LOG = LoggerFactory.getLogger(Restorer.class);
+
+    private final RestoreEnvironment env;
+
+    public Restorer(RestoreEnvironment env) {
+        this.env = env;
+    }
+
+    /**
+     * Prepares {@code request} for {@code spec} and creates the container through {@code create}.
+     *
+     * @throws ShimException naming the archive and the reason; nothing is left behind then
+     */
+    public <C> Restoration<C> restore(CreateSpec spec, RestoreRequest request, Function<CreateSpec, C> create) {
+        String label = "ns=" + spec.namespace() + " id=" + spec.id() + " source=" + request.source().name().toLowerCase()
+                + " origin=" + request.origin().name().toLowerCase() + " checkpoint=" + request.path();
+        long t0 = System.nanoTime();
+        if (request.source() == RestoreRequest.Source.IMAGES_DIR) {
+            C c = create.apply(withCheckpoint(spec, spec.rootfs(), request.path()));
+            return new Restoration<>(label, c, new CleanupStack(), null, RestoreTimings.forDirectory(ms(t0)));
+        }
+        CleanupStack resources = new CleanupStack();
+        try {
+            return fromArchive(spec, request.path(), create, resources, label, t0);
+        } catch (RuntimeException e) {
+            resources.close();
+            LOG.warn("event=restore_refused {} reason=\"{}\"", label, e.getMessage());
+            throw e;
+        }
+    }
+
+    /**
+     * What a restored container of a previous daemon still holds, rebuilt after a daemon restart
+     * so that its Delete releases it: the overlay on {@code <bundle>/rootfs}, the lease on its
+     * cached delta (when the archive and the cache entry still exist; nothing is extracted), and
+     * a staging tmpfs left by a daemon that died between Create and Start. Unmounting something
+     * that is not mounted is only logged.
+     */
+    public <C> Restoration<C> readopt(CreateSpec spec, RestoreRequest request, C container) {
+        String label = "ns=" + spec.namespace() + " id=" + spec.id() + " source=" + request.source().name().toLowerCase()
+                + " origin=" + request.origin().name().toLowerCase() + " checkpoint=" + request.path() + " adopted=true";
+        CleanupStack resources = new CleanupStack();
+        if (request.source() == RestoreRequest.Source.ARCHIVE) {
+            try {
+                String key = ArchiveKey.of(request.path());
+                DeltaCache.Lease lease = env.cache().acquire(key, dir -> {
+                    throw new IOException("no cached delta to re-lease");
+                });
+                resources.push("release delta lease " + key, lease::close);
+            } catch (RuntimeException e) {
+                LOG.info("event=restore_readopt_no_lease {} reason=\"{}\"", label, e.getMessage());
+            }
+            String rootfs = spec.bundle().resolve("rootfs").toString();
+            resources.push("unmount overlay " + rootfs, () -> env.mounts().unmount(rootfs, Mounts.MNT_DETACH));
+            Path staging = env.stagingRoot().resolve(spec.namespace()).resolve(spec.id());
+            if (Files.isDirectory(staging)) {
+                try {
+                    env.mounts().unmount(staging.toString(), Mounts.MNT_DETACH);
+                    Files.deleteIfExists(staging);
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("event=restore_readopt_staging_left {} dir={} reason=\"{}\"", label, staging, e.getMessage());
+                }
+            }
+        }
+        return new Restoration<>(label, container, resources, null, RestoreTimings.forDirectory(0));
+    }
+
+    private <C> Restoration<C> fromArchive(CreateSpec spec, Path path, Function<CreateSpec, C> create,
+                                           CleanupStack resources, String label, long t0) {
+        if (spec.rootfs().isEmpty()) {
+            throw ShimException.failedPrecondition("restore task \"" + spec.id() + "\": archive " + path
+                    + ": the request has no rootfs mount to put the checkpoint's delta on");
+        }
+        CheckpointArchive archive = CheckpointArchive.open(path, env.policy());
+        resources.push("close archive " + path, archive::close);
+        long required = ImageStaging.requiredBytes(archive);
+        if (required > env.tmpfsCapBytes()) {
+            throw ImageStaging.overCap(path.toString(), required, env.tmpfsCapBytes());
+        }
+        long tIndex = System.nanoTime();
+
+        String key = ArchiveKey.of(path);
+        Path deltaDir = env.cache().dir().resolve(DeltaCache.entryName(key));
+        List<RootfsMount> mounts = spec.rootfs().stream()
+                .map(m -> new RootfsMount(m.type(), m.source(), m.options())).toList();
+        OverlayStack.Scratch scratch = mounts.size() == 1 && mounts.getFirst().isBind()
+                ? scratch(spec, resources) : null;
+        OverlayStack stack = OverlayStack.of(mounts, deltaDir, scratch);
+        boolean[] extracted = new boolean[1];
+        DeltaCache.Lease lease = env.cache().acquire(key, dir -> {
+            extracted[0] = true;
+            extractDelta(archive, dir, stack);
+        });
+        resources.push("release delta lease " + key, lease::close);
+        long tDelta = System.nanoTime();
+
+        Path rootfs = spec.bundle().resolve("rootfs");
+        createDirectories(rootfs);
+        OverlayMount overlay = OverlayMount.mount(stack, rootfs, env.mounts(), env.fsMounts());
+        resources.push("unmount overlay " + rootfs, overlay::close);
+        long tMount = System.nanoTime();
+
+        ImageStaging staging = ImageStaging.mount(env.mounts(),
+                env.stagingRoot().resolve(spec.namespace()).resolve(spec.id()), env.tmpfsCapBytes());
+        resources.push("unmount staging " + staging.dir(), staging::close);
+        long staged = staging.stage(archive);
+        archive.close(); // the archive is not read after staging; the stack's close is then a no-op
+        long tStage = System.nanoTime();
+
+        C c = create.apply(withCheckpoint(spec, List.of(), staging.dir()));
+        long tCreate = System.nanoTime();
+        RestoreTimings timings = new RestoreTimings(ms(t0, tIndex), ms(tIndex, tDelta), ms(tDelta, tMount),
+                ms(tMount, tStage), ms(tStage, tCreate), -1, ms(t0, tCreate), !extracted[0], staged);
+        LOG.info("event=restore_prepared {} key={} overlay={} {}", label, key, overlay.method(), timings.logFields());
+        return new Restoration<>(label, c, resources, staging, timings);
+    }
+
+    private void extractDelta(CheckpointArchive archive, Path dir, OverlayStack stack) {
+        List<String> deleted = archive.deletedFiles();
+        DeltaLayer layer = new DeltaLayer(env.files(), env.deltaLimits());
+        boolean any = archive.readDelta((entry, data) -> layer.extract(data, deleted, dir, stack.imageLayers()));
+        if (!any) {
+            layer.extract(java.io.InputStream.nullInputStream(), deleted, dir, stack.imageLayers());
+        }
+    }
+
+    private OverlayStack.Scratch scratch(CreateSpec spec, CleanupStack resources) {
+        Path base = env.scratchRoot().resolve(spec.namespace() + "-" + spec.id() + "-" + Long.toHexString(System.nanoTime()));
+        createDirectories(base.resolve("upper"));
+        createDirectories(base.resolve("work"));
+        resources.push("remove scratch " + base, () -> removeTree(base));
+        return new OverlayStack.Scratch(base.resolve("upper"), base.resolve("work"));
+    }
+
+    private static CreateSpec withCheckpoint(CreateSpec spec, List<dev.restoreshim.process.MountSpec> rootfs, Path images) {
+        return new CreateSpec(spec.namespace(), spec.id(), spec.bundle(), rootfs, spec.stdio(), images.toString(),
+                spec.parentCheckpoint());
+    }
+
+    private static void createDirectories(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw ShimException.internal("restore: create " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void removeTree(Path base) throws IOException {
+        try (var walk = Files.walk(base)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private static long ms(long from) {
+        return ms(from, System.nanoTime());
+    }
+
+    private static long ms(long from, long to) {
+        return (to - from) / 1_000_000;
+    }
+}

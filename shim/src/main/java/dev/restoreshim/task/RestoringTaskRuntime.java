@@ -1,0 +1,108 @@
+package dev.restoreshim.task;
+
+import com.google.protobuf.Any;
+import dev.restoreshim.process.Container;
+import dev.restoreshim.process.ContainerRecord;
+import dev.restoreshim.process.CreateSpec;
+import dev.restoreshim.process.ExitListener;
+import dev.restoreshim.restore.CriuRestoreLog;
+import dev.restoreshim.restore.Restoration;
+import dev.restoreshim.restore.RestoreRequest;
+import dev.restoreshim.restore.Restorer;
+import dev.restoreshim.process.Stdio;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link TaskRuntime} that turns a Create naming a checkpoint ({@link RestoreRequest#detect})
+ * into a restore ({@link Restorer}) and passes everything else to the runtime it decorates. It
+ * keeps each restored container's {@link Restoration}: the staging tmpfs goes when the init's
+ * Start returns, the rest at {@link #release} (Delete) or {@link #cleanup}.
+ */
+public final class RestoringTaskRuntime implements TaskRuntime {
+    private static final Logger LOG = LoggerFactory.getLogger(RestoringTaskRuntime.class);
+
+    private final TaskRuntime delegate;
+    private final Restorer restorer;
+    /** Restorations by container identity; entries live from create to release. */
+    private final Map<Container, Restoration<Container>> restorations = new ConcurrentHashMap<>();
+
+    public RestoringTaskRuntime(TaskRuntime delegate, Restorer restorer) {
+        this.delegate = delegate;
+        this.restorer = restorer;
+    }
+
+    @Override
+    public Container create(CreateSpec spec, ExitListener listener) {
+        Optional<RestoreRequest> request = RestoreRequest.detect(spec);
+        if (request.isEmpty()) {
+            return delegate.create(spec, listener);
+        }
+        Restoration<Container> r = restorer.restore(spec, request.get(), s -> delegate.create(s, listener));
+        restorations.put(r.container(), r);
+        return r.container();
+    }
+
+    @Override
+    public int start(Container container, String execId) {
+        Restoration<Container> r = execId.isEmpty() ? restorations.get(container) : null;
+        if (r == null) {
+            return delegate.start(container, execId);
+        }
+        long t0 = System.nanoTime();
+        boolean ok = false;
+        try {
+            int pid = delegate.start(container, execId);
+            ok = true;
+            return pid;
+        } catch (RuntimeException e) {
+            throw CriuRestoreLog.explain(e, container.bundle().resolve("criu-work"));
+        } finally {
+            r.afterStart((System.nanoTime() - t0) / 1_000_000, ok);
+        }
+    }
+
+    @Override
+    public void release(Container container) {
+        Restoration<Container> r = restorations.remove(container);
+        try {
+            delegate.release(container);
+        } finally {
+            if (r != null) {
+                r.close();
+                LOG.info("event=restore_released ns={} id={}", container.namespace(), container.id());
+            }
+        }
+    }
+
+    @Override
+    public Container adopt(ContainerRecord record, ExitListener listener) {
+        Container c = delegate.adopt(record, listener);
+        try {
+            CreateSpec spec = CreateSpec.of(record.namespace(), record.id(), record.bundle(), List.of(), Stdio.none());
+            RestoreRequest.detect(spec).ifPresent(request -> restorations.put(c, restorer.readopt(spec, request, c)));
+        } catch (RuntimeException e) {
+            LOG.warn("event=restore_readopt_failed ns={} id={} reason=\"{}\"", record.namespace(), record.id(),
+                    e.getMessage());
+        }
+        return c;
+    }
+
+    @Override
+    public void cleanup(Container container) {
+        try {
+            delegate.cleanup(container);
+        } finally {
+            release(container);
+        }
+    }
+
+    @Override
+    public Any stats(int pid) {
+        return delegate.stats(pid);
+    }
+}

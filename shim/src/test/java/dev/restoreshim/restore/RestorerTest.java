@@ -1,0 +1,245 @@
+package dev.restoreshim.restore;
+
+import static dev.restoreshim.restore.RestoreFixtures.archive;
+import static dev.restoreshim.restore.RestoreFixtures.bundle;
+import static dev.restoreshim.restore.RestoreFixtures.containerdDelta;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.restoreshim.archive.EntryPolicy;
+import dev.restoreshim.errors.ErrorKind;
+import dev.restoreshim.errors.ShimException;
+import dev.restoreshim.overlay.DeltaCache;
+import dev.restoreshim.overlay.DeltaLayer;
+import dev.restoreshim.process.CreateSpec;
+import dev.restoreshim.process.MountSpec;
+import dev.restoreshim.process.Stdio;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RestorerTest {
+    private static final long MIB = 1 << 20;
+
+    @TempDir
+    Path tmp;
+    private final RestoreFixtures.RecordingMounts mounts = new RestoreFixtures.RecordingMounts();
+    private DeltaCache cache;
+    private Path bundle;
+    private Path staging;
+    private final List<CreateSpec> created = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws IOException {
+        cache = DeltaCache.open(tmp.resolve("cache"), 0); // cap 0: an unleased delta is evicted at once
+        bundle = bundle(tmp.resolve("bundle"), Map.of());
+        staging = tmp.resolve("daemon/restore/k8s.io/app");
+    }
+
+    private Restorer restorer(long capBytes) {
+        return new Restorer(new RestoreEnvironment(mounts, new RestoreFixtures.NoFsMounts(),
+                new RestoreFixtures.InertFileOps(), cache, tmp.resolve("daemon/restore"), tmp.resolve("scratch"),
+                capBytes, EntryPolicy.defaults(), DeltaLayer.Limits.DEFAULT));
+    }
+
+    private CreateSpec spec(String checkpoint) {
+        var rootfs = new MountSpec("overlay", "overlay", "", List.of("index=off", "workdir=/snap/9/work",
+                "upperdir=/snap/9/fs", "lowerdir=/snap/2/fs:/snap/1/fs"));
+        return new CreateSpec("k8s.io", "app", bundle, List.of(rootfs), Stdio.none(), checkpoint, "");
+    }
+
+    private String create(CreateSpec s) {
+        created.add(s);
+        return "container";
+    }
+
+    private RestoreRequest archiveRequest(Path archive) {
+        return new RestoreRequest(RestoreRequest.Origin.ANNOTATION, RestoreRequest.Source.ARCHIVE, archive);
+    }
+
+    @Test
+    void archiveRestore_mountsDeltaOverImageLayers_stagesOnlyCheckpointImages_createsWithEmptyRootfs() throws IOException {
+        Path archive = archive(tmp.resolve("x.tar"), 3 * 4096, containerdDelta());
+        String key = ArchiveKey.of(archive);
+        Path delta = cache.dir().resolve(DeltaCache.entryName(key));
+
+        Restoration<String> r = restorer(8 * MIB).restore(spec(""), archiveRequest(archive), this::create);
+
+        assertEquals(List.of("mount overlay " + bundle.resolve("rootfs") + " lowerdir=" + delta
+                + ":/snap/2/fs:/snap/1/fs,upperdir=/snap/9/fs,workdir=/snap/9/work,index=off",
+                "mount tmpfs " + staging + " size=" + 8 * MIB + ",mode=0700"), mounts.calls());
+        CreateSpec s = created.getFirst();
+        assertEquals(List.of(), s.rootfs());
+        assertEquals(staging.toString(), s.checkpoint());
+        try (Stream<Path> files = Files.list(staging)) {
+            assertEquals(List.of("inventory.img", "pages-1.img"), files.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        assertEquals(3 * 4096, Files.size(staging.resolve("pages-1.img")));
+        assertEquals("hello", Files.readString(delta.resolve("etc/written")));
+        assertTrue(Files.exists(delta.resolve("etc/deleted")), "whiteout made for etc/.wh.deleted");
+        assertFalse(r.timings().deltaCached());
+
+        r.afterStart(5, true);
+        assertEquals("unmount " + staging, mounts.calls().getLast());
+        assertFalse(Files.exists(staging), "staging dir removed after start");
+        assertTrue(Files.isDirectory(delta), "delta kept while the container runs");
+
+        r.close();
+        assertEquals("unmount " + bundle.resolve("rootfs"), mounts.calls().getLast());
+        assertEquals(4, mounts.calls().size(), "staging is not unmounted twice");
+        assertFalse(Files.exists(delta), "lease released: the unleased delta is evicted (cap 0)");
+        assertEquals(5, r.timings().restoreMs());
+    }
+
+    @Test
+    void secondRestoreOfSameArchive_usesCachedDelta() throws IOException {
+        cache = DeltaCache.open(tmp.resolve("cache2"), Long.MAX_VALUE);
+        Path archive = archive(tmp.resolve("x.tar"), 4096, containerdDelta());
+        var first = restorer(8 * MIB).restore(spec(""), archiveRequest(archive), this::create);
+        first.afterStart(1, true);
+        first.close();
+        var second = restorer(8 * MIB).restore(spec(""), archiveRequest(archive), this::create);
+        assertTrue(second.timings().deltaCached());
+        second.close();
+    }
+
+    @Test
+    void imagesOverCap_refusedBeforeAnythingIsMounted() throws IOException {
+        Path archive = archive(tmp.resolve("big.tar"), (int) (2 * MIB), containerdDelta());
+        var e = assertThrows(ShimException.class,
+                () -> restorer(MIB).restore(spec(""), archiveRequest(archive), this::create));
+        assertEquals(ErrorKind.RESOURCE_EXHAUSTED, e.kind());
+        assertTrue(e.getMessage().contains(archive + ": CRIU images need at least " + (2 * MIB + 4096)
+                + " bytes, more than the staging tmpfs cap of " + MIB + " bytes"), e.getMessage());
+        assertNothingLeft();
+    }
+
+    @Test
+    void compressedArchiveOverCap_refusedWhileStaging_andUndone() throws IOException {
+        Path plain = archive(tmp.resolve("big.tar"), (int) (2 * MIB), containerdDelta());
+        Path gz = tmp.resolve("big.tar.gz");
+        Files.write(gz, RestoreFixtures.gzip(Files.readAllBytes(plain)));
+        var e = assertThrows(ShimException.class,
+                () -> restorer(MIB).restore(spec(""), archiveRequest(gz), this::create));
+        assertEquals(ErrorKind.RESOURCE_EXHAUSTED, e.kind());
+        assertEquals(List.of("unmount " + staging, "unmount " + bundle.resolve("rootfs")),
+                mounts.calls().stream().filter(c -> c.startsWith("unmount")).toList());
+        assertNothingLeft();
+    }
+
+    @Test
+    void corruptArchive_failsAtIndex_leavesNothing() throws IOException {
+        Path bad = tmp.resolve("bad.tar");
+        Files.write(bad, new byte[]{1, 2, 3, 4, 5});
+        var e = assertThrows(ShimException.class,
+                () -> restorer(8 * MIB).restore(spec(""), archiveRequest(bad), this::create));
+        assertEquals(ErrorKind.INVALID_ARGUMENT, e.kind());
+        assertTrue(e.getMessage().contains(bad.toString()), e.getMessage());
+        assertEquals(List.of(), mounts.calls());
+        assertNothingLeft();
+    }
+
+    @Test
+    void corruptDelta_failsAtDelta_leavesNoCacheEntryAndNoMount() throws IOException {
+        Path archive = archive(tmp.resolve("x.tar"), 4096, new byte[]{0x1f, (byte) 0x8b, 8, 0, 0, 0});
+        assertThrows(ShimException.class,
+                () -> restorer(8 * MIB).restore(spec(""), archiveRequest(archive), this::create));
+        assertEquals(List.of(), mounts.calls());
+        assertNothingLeft();
+    }
+
+    @Test
+    void overlayMountFails_releasesLease() throws IOException {
+        mounts.failing = "overlay"::equals;
+        Path archive = archive(tmp.resolve("x.tar"), 4096, containerdDelta());
+        var e = assertThrows(ShimException.class,
+                () -> restorer(8 * MIB).restore(spec(""), archiveRequest(archive), this::create));
+        assertTrue(e.getMessage().contains("overlay mount on " + bundle.resolve("rootfs")), e.getMessage());
+        assertEquals(List.of("failed mount overlay " + bundle.resolve("rootfs")), mounts.calls());
+        assertNothingLeft();
+    }
+
+    @Test
+    void tmpfsMountFails_unmountsOverlay() throws IOException {
+        mounts.failing = "tmpfs"::equals;
+        Path archive = archive(tmp.resolve("x.tar"), 4096, containerdDelta());
+        assertThrows(ShimException.class,
+                () -> restorer(8 * MIB).restore(spec(""), archiveRequest(archive), this::create));
+        assertEquals("unmount " + bundle.resolve("rootfs"), mounts.calls().getLast());
+        assertNothingLeft();
+    }
+
+    @Test
+    void createFails_undoesStagingThenOverlayThenLease() throws IOException {
+        Path archive = archive(tmp.resolve("x.tar"), 4096, containerdDelta());
+        var e = assertThrows(ShimException.class, () -> restorer(8 * MIB).restore(spec(""), archiveRequest(archive),
+                s -> {
+                    throw ShimException.failedPrecondition("runc says no");
+                }));
+        assertEquals("runc says no", e.getMessage());
+        List<String> calls = mounts.calls();
+        assertEquals(List.of("unmount " + staging, "unmount " + bundle.resolve("rootfs")),
+                calls.subList(calls.size() - 2, calls.size()));
+        assertNothingLeft();
+    }
+
+    @Test
+    void imagesDirectory_passesThroughWithRequestRootfs() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("images"));
+        var r = restorer(8 * MIB).restore(spec(""),
+                new RestoreRequest(RestoreRequest.Origin.TASK_CHECKPOINT, RestoreRequest.Source.IMAGES_DIR, dir),
+                this::create);
+        assertEquals(dir.toString(), created.getFirst().checkpoint());
+        assertEquals(1, created.getFirst().rootfs().size());
+        assertEquals(List.of(), mounts.calls());
+        r.afterStart(1, true);
+        r.close();
+    }
+
+    @Test
+    void readopt_afterDaemonRestart_leasesCachedDelta_andReleasesOverlayAndLeaseAtClose() throws IOException {
+        Path dir = tmp.resolve("cache-restart");
+        cache = DeltaCache.open(dir, Long.MAX_VALUE);
+        Path archive = archive(tmp.resolve("x.tar"), 4096, containerdDelta());
+        restorer(8 * MIB).restore(spec(""), archiveRequest(archive), this::create).afterStart(1, true);
+        Path delta = dir.resolve(DeltaCache.entryName(ArchiveKey.of(archive)));
+
+        cache = DeltaCache.open(dir, 5); // the daemon restarts; a cap of one delta (5 bytes)
+        mounts.calls.clear();
+        Restoration<String> adopted = restorer(8 * MIB).readopt(spec(""), archiveRequest(archive), "adopted");
+        assertEquals(List.of(), mounts.calls(), "nothing mounted or unmounted at adoption");
+
+        Path other = archive(tmp.resolve("y.tar"), 4096, containerdDelta());
+        bundle = bundle(tmp.resolve("bundle2"), Map.of());
+        restorer(8 * MIB).restore(spec(""), archiveRequest(other), this::create);
+        assertTrue(Files.isDirectory(delta), "over the cap, but the adopted container's delta is leased");
+
+        adopted.close();
+        assertEquals("unmount " + tmp.resolve("bundle/rootfs"), mounts.calls().getLast());
+        assertFalse(Files.exists(delta), "released at Delete: evicted (over the cap)");
+    }
+
+    /** No mount left mounted, no staging dir, no cache entry (complete or temporary). */
+    private void assertNothingLeft() throws IOException {
+        List<String> calls = mounts.calls();
+        for (String c : calls) {
+            if (c.startsWith("mount ")) {
+                String target = c.split(" ")[2];
+                assertTrue(calls.contains("unmount " + target), target + " left mounted: " + calls);
+            }
+        }
+        assertFalse(Files.exists(staging), "staging dir left");
+        try (Stream<Path> entries = Files.list(cache.dir())) {
+            assertEquals(List.of(), entries.toList(), "cache entries left");
+        }
+    }
+}
