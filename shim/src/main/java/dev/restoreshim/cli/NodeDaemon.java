@@ -112,7 +112,8 @@ public final class NodeDaemon implements AutoCloseable {
      * The task runtime with restores: deltas cached under {@code <cache_dir>/deltas} (capped at
      * {@link #DELTA_CACHE_MAX_BYTES}), scratch upper dirs under {@code <cache_dir>/scratch},
      * staging tmpfs mounts under {@code <daemon dir>/restore}. When the cache dir cannot be
-     * opened, the daemon logs {@code event=restores_disabled} and serves ordinary creates only.
+     * opened, the daemon logs {@code event=restores_disabled}, serves ordinary creates, and refuses
+     * restore requests with that reason.
      */
     private TaskRuntime restoring(TaskRuntime runtime, ShimConfig config) {
         RestoreSettings rs = config.restore();
@@ -122,7 +123,7 @@ public final class NodeDaemon implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             // ordinary pods must keep working when the cache dir is unusable; restores cannot
             log.error("event=restores_disabled cache_dir={} reason=\"{}\"", rs.cacheDir(), e.getMessage());
-            return runtime;
+            return RestoringTaskRuntime.disabled(runtime, "delta cache " + rs.cacheDir() + ": " + e.getMessage());
         }
         var env = new RestoreEnvironment(new LinuxMounts(), new LinuxFsMounts(), new LinuxFileOps(), cache,
                 dir.resolve("restore"), rs.cacheDir().resolve("scratch"), rs.tmpfsSizeLimitBytes(),

@@ -1,5 +1,7 @@
 package dev.restoreshim.task;
 
+import dev.restoreshim.errors.ShimException;
+
 import com.google.protobuf.Any;
 import dev.restoreshim.process.Container;
 import dev.restoreshim.process.ContainerRecord;
@@ -31,9 +33,25 @@ public final class RestoringTaskRuntime implements TaskRuntime {
     /** Restorations by container identity; entries live from create to release. */
     private final Map<Container, Restoration<Container>> restorations = new ConcurrentHashMap<>();
 
+    /** Why restores are off on this node, empty when they are on. */
+    private final String disabledReason;
+
     public RestoringTaskRuntime(TaskRuntime delegate, Restorer restorer) {
+        this(delegate, restorer, "");
+    }
+
+    private RestoringTaskRuntime(TaskRuntime delegate, Restorer restorer, String disabledReason) {
         this.delegate = delegate;
         this.restorer = restorer;
+        this.disabledReason = disabledReason;
+    }
+
+    /**
+     * Ordinary creates keep working; a create that asks for a restore is refused with
+     * FAILED_PRECONDITION and {@code reason}, never silently cold-started.
+     */
+    public static RestoringTaskRuntime disabled(TaskRuntime delegate, String reason) {
+        return new RestoringTaskRuntime(delegate, null, reason);
     }
 
     @Override
@@ -41,6 +59,10 @@ public final class RestoringTaskRuntime implements TaskRuntime {
         Optional<RestoreRequest> request = RestoreRequest.detect(spec);
         if (request.isEmpty()) {
             return delegate.create(spec, listener);
+        }
+        if (restorer == null) {
+            throw ShimException.failedPrecondition("create task \"" + spec.id() + "\": restore from "
+                    + request.get().path() + " requested, but restores are disabled on this node: " + disabledReason);
         }
         Restoration<Container> r = restorer.restore(spec, request.get(), s -> delegate.create(s, listener));
         restorations.put(r.container(), r);
