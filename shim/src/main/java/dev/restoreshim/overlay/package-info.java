@@ -2,7 +2,7 @@
  * The restored container's rootfs: the checkpoint's filesystem delta as an overlay lower layer.
  *
  * <p>{@link dev.restoreshim.overlay.DeltaLayer} extracts a delta tar (plus CRI-O/Podman
- * {@code deleted.files}, parsed by {@link dev.restoreshim.overlay.DeletedFiles}) into a layer
+ * {@code deleted.files}, a path list the caller parsed: {@code archive.CheckpointArchive#deletedFiles}) into a layer
  * directory with overlay whiteouts, refusing entries that would leave it;
  * {@link dev.restoreshim.overlay.DeltaCache} keeps one extracted layer per checkpoint digest,
  * shared by leases, size-capped with LRU eviction; {@link dev.restoreshim.overlay.OverlayStack}

@@ -135,16 +135,6 @@ class DeltaLayerTest {
     }
 
     @Test
-    void deletedFilesJson_isParsed() {
-        var json = new ByteArrayInputStream("[\"/etc/motd\",\"/var/log/x\"]".getBytes(StandardCharsets.UTF_8));
-        assertEquals(List.of("/etc/motd", "/var/log/x"), DeletedFiles.parse(json));
-        ShimException e = assertThrows(ShimException.class,
-                () -> DeletedFiles.parse(new ByteArrayInputStream("{\"a\":1}".getBytes(StandardCharsets.UTF_8))));
-        assertEquals(ErrorKind.INVALID_ARGUMENT, e.kind());
-        assertTrue(e.getMessage().startsWith("deleted.files: not a JSON list"), e.getMessage());
-    }
-
-    @Test
     void implicitParent_takesLowerLayerAttributes() throws Exception {
         Path lower = Files.createDirectories(tmp.resolve("lower/home/app"));
         Files.setPosixFilePermissions(lower, PosixFilePermissions.fromString("rwxr-x---"));
