@@ -241,7 +241,7 @@ public final class PodStartDemo {
     }
 
     /** The daemon stays warm after its last task; stop it (SIGTERM) before containerd goes. */
-    private static void stopDaemon(PrivateContainerd containerd) {
+    static void stopDaemon(PrivateContainerd containerd) {
         for (long pid : daemonPids(containerd)) {
             ProcessHandle.of(pid).ifPresent(p -> {
                 p.destroy();
