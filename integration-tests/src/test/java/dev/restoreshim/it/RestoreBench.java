@@ -139,12 +139,13 @@ public final class RestoreBench {
             source.create(bench.ref(), mib);
             source.start();
             source.awaitLog(s -> s.contains(BenchImage.FILLED) && s.contains("bench: tick 2 "), Duration.ofMinutes(5));
+            long before = RestoreTrial.lastTick(Files.readString(source.log()));
             long c0 = System.nanoTime();
             containerd.cri().runtime(Duration.ofMinutes(20)).checkpointContainer(CheckpointContainerRequest.newBuilder()
                     .setContainerId(source.containerId()).setLocation(archive.toString()).build());
-            long atCheckpoint = RestoreTrial.lastTick(Files.readString(source.log()));
-            System.out.printf("  checkpoint: %.0f ms, archive %d MiB, tick %d%n", (System.nanoTime() - c0) / 1e6,
-                    Files.size(archive) >> 20, atCheckpoint);
+            System.out.printf("  checkpoint: %.0f ms, archive %d MiB, last tick before the call %d"
+                    + " (the source keeps running; a restore continues after it)%n", (System.nanoTime() - c0) / 1e6,
+                    Files.size(archive) >> 20, before);
         } finally {
             source.remove();
         }
