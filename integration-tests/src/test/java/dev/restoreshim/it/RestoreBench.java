@@ -44,8 +44,29 @@ public final class RestoreBench {
     private volatile boolean stopping;
     private volatile boolean interrupted;
 
-    /** One size's result: medians over the runs. */
-    private record Row(int mib, long archiveBytes, List<RestoreTrial.Timing> stock, List<RestoreTrial.Timing> shim) {
+    /** One size's result: the runs of each side, or the exact error that ended a side's runs. */
+    private record Row(int mib, long archiveBytes, List<RestoreTrial.Timing> stock, List<RestoreTrial.Timing> shim,
+            List<String> errors) {
+    }
+
+    /** A side's runs; after its first failure a side is not tried again for this size. */
+    private static final class Side {
+        final String name;
+        final List<RestoreTrial.Timing> timings = new ArrayList<>();
+        String error;
+
+        Side(String name) {
+            this.name = name;
+        }
+
+        String describe() {
+            if (error != null) {
+                return name + " FAILED";
+            }
+            RestoreTrial.Timing t = timings.getLast();
+            return "%s create %.0f + start %.0f ms (tick %d visible %.0f ms)".formatted(name, t.createMs(), t.startMs(),
+                    t.firstTick(), t.visibleMs());
+        }
     }
 
     public static void main(String[] args) {
@@ -149,23 +170,40 @@ public final class RestoreBench {
         } finally {
             source.remove();
         }
-        List<RestoreTrial.Timing> stock = new ArrayList<>();
-        List<RestoreTrial.Timing> shim = new ArrayList<>();
+        Side stock = new Side("stock");
+        Side shim = new Side("restore-shim");
         try {
-            for (int run = 1; run <= runs; run++) {
+            for (int run = 1; run <= runs && (stock.error == null || shim.error == null); run++) {
+                String suffix = mib + "-" + run;
                 checkNotStopping();
-                stock.add(trial(containerd, "stock-" + mib + "-" + run, RUNC, Map.of(), archive.toString(), mib));
+                attempt(stock, () -> trial(containerd, "stock-" + suffix, RUNC, Map.of(), archive.toString(), mib));
                 checkNotStopping();
-                shim.add(trial(containerd, "shim-" + mib + "-" + run, RESTORE, Map.of(ANNOTATION, archive.toString()),
+                attempt(shim, () -> trial(containerd, "shim-" + suffix, RESTORE, Map.of(ANNOTATION, archive.toString()),
                         bench.ref(), mib));
-                System.out.printf("  run %d/%d: stock create %.0f + start %.0f ms (tick %d visible %.0f ms);"
-                        + " restore-shim create %.0f + start %.0f ms (tick %d visible %.0f ms)%n", run, runs,
-                        stock.getLast().createMs(), stock.getLast().startMs(), stock.getLast().firstTick(), stock.getLast().visibleMs(),
-                        shim.getLast().createMs(), shim.getLast().startMs(), shim.getLast().firstTick(), shim.getLast().visibleMs());
+                System.out.printf("  run %d/%d: %s; %s%n", run, runs, stock.describe(), shim.describe());
             }
-            return new Row(mib, Files.size(archive), stock, shim);
+            List<String> errors = Stream.of(stock, shim).filter(side -> side.error != null)
+                    .map(side -> side.name + ": " + side.error).toList();
+            errors.forEach(e -> System.out.println("  FAILED " + e));
+            return new Row(mib, Files.size(archive), stock.timings, shim.timings, errors);
         } finally {
             Files.deleteIfExists(archive);
+        }
+    }
+
+    private interface Trial {
+        RestoreTrial.Timing run() throws IOException;
+    }
+
+    /** Runs one trial of {@code side} unless it already failed; a CRI or restore failure is kept as its error. */
+    private static void attempt(Side side, Trial trial) throws IOException {
+        if (side.error != null) {
+            return;
+        }
+        try {
+            side.timings.add(trial.run());
+        } catch (io.grpc.StatusRuntimeException | IllegalStateException e) {
+            side.error = e.getMessage();
         }
     }
 
@@ -189,14 +227,27 @@ public final class RestoreBench {
         lines.add("| size | archive | stock create+start | restore-shim create+start | ratio | stock visible | restore-shim visible | ratio |");
         lines.add("|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (Row r : rows) {
-            double stock = median(r.stock(), RestoreTrial.Timing::createStartMs);
-            double shim = median(r.shim(), RestoreTrial.Timing::createStartMs);
-            double stockSeen = median(r.stock(), RestoreTrial.Timing::visibleMs);
-            double shimSeen = median(r.shim(), RestoreTrial.Timing::visibleMs);
-            lines.add("| %d MiB | %d MiB | %.0f ms | %.0f ms | %.2fx | %.0f ms | %.0f ms | %.2fx |".formatted(r.mib(),
-                    r.archiveBytes() >> 20, stock, shim, shim / stock, stockSeen, shimSeen, shimSeen / stockSeen));
+            String stock = cell(r.stock(), RestoreTrial.Timing::createStartMs);
+            String shim = cell(r.shim(), RestoreTrial.Timing::createStartMs);
+            String stockSeen = cell(r.stock(), RestoreTrial.Timing::visibleMs);
+            String shimSeen = cell(r.shim(), RestoreTrial.Timing::visibleMs);
+            lines.add("| %d MiB | %d MiB | %s | %s | %s | %s | %s | %s |".formatted(r.mib(), r.archiveBytes() >> 20,
+                    stock, shim, ratio(r.shim(), r.stock(), RestoreTrial.Timing::createStartMs), stockSeen, shimSeen,
+                    ratio(r.shim(), r.stock(), RestoreTrial.Timing::visibleMs)));
+        }
+        for (Row r : rows) {
+            r.errors().forEach(e -> lines.add("%d MiB %s".formatted(r.mib(), e)));
         }
         return lines;
+    }
+
+    private static String cell(List<RestoreTrial.Timing> timings, java.util.function.ToDoubleFunction<RestoreTrial.Timing> value) {
+        return timings.isEmpty() ? "failed" : "%.0f ms".formatted(median(timings, value));
+    }
+
+    private static String ratio(List<RestoreTrial.Timing> shim, List<RestoreTrial.Timing> stock,
+            java.util.function.ToDoubleFunction<RestoreTrial.Timing> value) {
+        return shim.isEmpty() || stock.isEmpty() ? "-" : "%.2fx".formatted(median(shim, value) / median(stock, value));
     }
 
     private static double median(List<RestoreTrial.Timing> timings, java.util.function.ToDoubleFunction<RestoreTrial.Timing> value) {
