@@ -36,10 +36,9 @@ public final class PodStartDemo {
     /** Exit code after SIGINT or SIGTERM (as a shell reports Ctrl-C). */
     static final int EXIT_INTERRUPTED = 130;
 
-    private final Object lock = new Object();
     private final Path pidFile = TestEnvironment.workDir().resolve("demo.pid");
-    /** Guarded by {@link #lock}: what is running, in start order; cleaned in reverse. */
-    private final List<AutoCloseable> started = new ArrayList<>();
+    private final DemoResources resources = new DemoResources("demo",
+            "== cleanup: containerd, restore-shim daemon, registry, Podman service, mounts, cgroups", pidFile, () -> this.stopping);
     private final Path exitFile = TestEnvironment.workDir().resolve("demo.exit");
     private final CountDownLatch mainDone = new CountDownLatch(1);
     /** Set when the run ends or a signal arrives; the pod loop stops at the next pod. */
@@ -79,7 +78,7 @@ public final class PodStartDemo {
             }
         } finally {
             stopping = true;
-            cleanUp();
+            resources.closeAll();
             code = interrupted ? EXIT_INTERRUPTED : code;
             writeExitCode(code);
             mainDone.countDown();
@@ -103,7 +102,7 @@ public final class PodStartDemo {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        cleanUp();
+        resources.closeAll();
         writeExitCode(EXIT_INTERRUPTED);
         Runtime.getRuntime().halt(EXIT_INTERRUPTED);
     }
@@ -130,15 +129,15 @@ public final class PodStartDemo {
 
         System.out.println("== setup");
         long t = System.nanoTime();
-        PodmanService podman = own(PodmanService.start(TestEnvironment.logDir()));
-        LocalRegistry registry = own(LocalRegistry.start(podman, TestEnvironment.workDir()));
+        PodmanService podman = resources.own(PodmanService.start(TestEnvironment.logDir()));
+        LocalRegistry registry = resources.own(LocalRegistry.start(podman, TestEnvironment.workDir()));
         TestImages images = TestImages.buildAndPush(registry, TestEnvironment.workDir());
         System.out.printf("  registry %s with %s and %s (Podman service, Testcontainers): %.1f s%n",
                 registry.host(), images.pause().substring(registry.host().length() + 1),
                 images.app().substring(registry.host().length() + 1), (System.nanoTime() - t) / 1e9);
         t = System.nanoTime();
-        PrivateContainerd containerd = own(PrivateContainerd.start("demo", Handler.RESTORE_TTRPC, registry.host(), images.pause()));
-        own(() -> stopDaemon(containerd));
+        PrivateContainerd containerd = resources.own(PrivateContainerd.start("demo", Handler.RESTORE_TTRPC, registry.host(), images.pause()));
+        resources.own(() -> stopDaemon(containerd));
         KubeletFlow kubelet = new KubeletFlow(containerd);
         kubelet.pull(images.pause());
         kubelet.pull(images.app());
@@ -201,43 +200,6 @@ public final class PodStartDemo {
 
     private static void target(String what, String measured, String goal, boolean met) {
         System.out.printf("  %-30s %10s   target %-9s %s%n", what, measured, goal, met ? "PASS" : "MISS");
-    }
-
-    private <T extends AutoCloseable> T own(T resource) {
-        synchronized (lock) {
-            if (stopping) {
-                closeQuietly(resource);
-                throw new IllegalStateException("stopping");
-            }
-            started.add(resource);
-        }
-        return resource;
-    }
-
-    /** Closes everything started, newest first; idempotent, safe from the shutdown hook. */
-    private void cleanUp() {
-        synchronized (lock) {
-            if (!started.isEmpty()) {
-                System.out.println("== cleanup: containerd, restore-shim daemon, registry, Podman service, mounts, cgroups");
-            }
-            for (AutoCloseable c : started.reversed()) {
-                closeQuietly(c);
-            }
-            started.clear();
-            try {
-                Files.deleteIfExists(pidFile);
-            } catch (IOException ignored) {
-                // target/ goes with mvn clean
-            }
-        }
-    }
-
-    private static void closeQuietly(AutoCloseable c) {
-        try {
-            c.close();
-        } catch (Exception e) {
-            System.err.println("demo: cleanup step failed: " + e.getMessage());
-        }
     }
 
     /** The daemon stays warm after its last task; stop it (SIGTERM) before containerd goes. */

@@ -35,10 +35,9 @@ public final class RestoreBench {
     private static final String RESTORE = Handler.RESTORE_TTRPC.criName();
     private static final String ANNOTATION = PrivateContainerd.ANNOTATION_PREFIX + "checkpoint";
 
-    private final Object lock = new Object();
-    /** Guarded by {@link #lock}: what is running, in start order; cleaned in reverse. */
-    private final List<AutoCloseable> started = new ArrayList<>();
     private final Path pidFile = TestEnvironment.workDir().resolve("demo.pid");
+    private final DemoResources resources = new DemoResources("bench",
+            "== cleanup: archives, restore-shim daemon, containerd, registry, Podman service", pidFile, () -> this.stopping);
     private final Path exitFile = TestEnvironment.workDir().resolve("demo.exit");
     private final CountDownLatch mainDone = new CountDownLatch(1);
     private volatile boolean stopping;
@@ -95,7 +94,7 @@ public final class RestoreBench {
             }
         } finally {
             stopping = true;
-            cleanUp();
+            resources.closeAll();
             code = interrupted ? PodStartDemo.EXIT_INTERRUPTED : code;
             writeExitCode(code);
             mainDone.countDown();
@@ -115,7 +114,7 @@ public final class RestoreBench {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        cleanUp();
+        resources.closeAll();
         writeExitCode(PodStartDemo.EXIT_INTERRUPTED);
         Runtime.getRuntime().halt(PodStartDemo.EXIT_INTERRUPTED);
     }
@@ -126,14 +125,14 @@ public final class RestoreBench {
         System.out.println("== where");
         HostFacts.describe(launcher).forEach(l -> System.out.println("  " + l));
         System.out.println("== setup");
-        PodmanService podman = own(PodmanService.start(TestEnvironment.logDir()));
-        LocalRegistry registry = own(LocalRegistry.start(podman, TestEnvironment.workDir()));
+        PodmanService podman = resources.own(PodmanService.start(TestEnvironment.logDir()));
+        LocalRegistry registry = resources.own(LocalRegistry.start(podman, TestEnvironment.workDir()));
         TestImages images = TestImages.buildAndPush(registry, TestEnvironment.workDir());
         BenchImage bench = BenchImage.buildAndPush(registry);
-        PrivateContainerd containerd = own(PrivateContainerd.start("bench", Handler.RESTORE_TTRPC, registry.host(), images.pause()));
-        own(() -> PodStartDemo.stopDaemon(containerd));
+        PrivateContainerd containerd = resources.own(PrivateContainerd.start("bench", Handler.RESTORE_TTRPC, registry.host(), images.pause()));
+        resources.own(() -> PodStartDemo.stopDaemon(containerd));
         Path archives = Files.createTempDirectory(Path.of("/tmp"), "restore-bench-");
-        own(() -> deleteTree(archives));
+        resources.own(() -> deleteTree(archives));
         KubeletFlow kubelet = new KubeletFlow(containerd);
         kubelet.pull(images.pause());
         kubelet.pull(bench.ref());
@@ -259,43 +258,6 @@ public final class RestoreBench {
     private void checkNotStopping() {
         if (stopping) {
             throw new IllegalStateException("stopped");
-        }
-    }
-
-    private <T extends AutoCloseable> T own(T resource) {
-        synchronized (lock) {
-            if (stopping) {
-                closeQuietly(resource);
-                throw new IllegalStateException("stopping");
-            }
-            started.add(resource);
-        }
-        return resource;
-    }
-
-    /** Closes everything started, newest first; idempotent, safe from the shutdown hook. */
-    private void cleanUp() {
-        synchronized (lock) {
-            if (!started.isEmpty()) {
-                System.out.println("== cleanup: archives, restore-shim daemon, containerd, registry, Podman service");
-            }
-            for (AutoCloseable c : started.reversed()) {
-                closeQuietly(c);
-            }
-            started.clear();
-            try {
-                Files.deleteIfExists(pidFile);
-            } catch (IOException ignored) {
-                // target/ goes with mvn clean
-            }
-        }
-    }
-
-    private static void closeQuietly(AutoCloseable c) {
-        try {
-            c.close();
-        } catch (Exception e) {
-            System.err.println("bench: cleanup step failed: " + e.getMessage());
         }
     }
 
