@@ -21,6 +21,7 @@ import dev.restoreshim.sys.LinuxProcessLauncher;
 import dev.restoreshim.sys.LinuxSignals;
 import dev.restoreshim.process.ContainerDeps;
 import dev.restoreshim.process.ExitListener;
+import dev.restoreshim.sys.OrphanSweep;
 import dev.restoreshim.sys.PidfdReaper;
 import dev.restoreshim.sys.UnixSocketFile;
 import dev.restoreshim.task.OciTaskRuntime;
@@ -138,6 +139,7 @@ public final class NodeDaemon implements AutoCloseable {
         new LinuxProcessControl().setChildSubreaper(true);
 
         var reaper = push(new PidfdReaper(fds));
+        push(new OrphanSweep(reaper).every(Duration.ofSeconds(30)));
         var launcher = new LinuxProcessLauncher(fds);
         var publisher = push(new EventPublisher(TtrpcEventSink.forAddress(args.ttrpcAddress())));
         var oom = push(OomWatcher.host());

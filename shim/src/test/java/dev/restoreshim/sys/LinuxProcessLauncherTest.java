@@ -195,6 +195,32 @@ class LinuxProcessLauncherTest {
         });
     }
 
+    @Test
+    void orphanSweep_reapsAZombieOnlyOnTheSecondSweepThatFindsIt() throws Exception {
+        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            new LinuxProcessControl().setChildSubreaper(true);
+            int[] out = fds.pipe();
+            int pid;
+            try {
+                pid = launcher.spawn(LaunchSpec.of(List.of("/bin/sh", "-c", "/bin/sh -c 'sleep 0.3; exit 3' >/dev/null & echo $!"),
+                        Map.of(1, out[1])));
+            } finally {
+                fds.close(out[1]);
+            }
+            int orphan = Integer.parseInt(drain(out[0]).trim());
+            assertEquals(0, reaper.watch(pid).get(10, TimeUnit.SECONDS).exitCode());
+            Path proc = Path.of("/proc", Integer.toString(orphan));
+            while (!java.nio.file.Files.readString(proc.resolve("stat")).contains(") Z ")) {
+                Thread.sleep(10);
+            }
+            var sweep = new OrphanSweep(reaper);
+            sweep.sweep();
+            assertTrue(java.nio.file.Files.exists(proc), "a zombie seen once may still be about to be watched");
+            assertTrue(sweep.sweep() >= 1);
+            assertFalse(java.nio.file.Files.exists(proc), "seen unwatched twice: collected");
+        });
+    }
+
     private String drain(int fd) {
         var bytes = new ByteArrayOutputStream();
         byte[] buf = new byte[4096];
