@@ -13,6 +13,7 @@ import dev.restoreshim.grpc.TaskEndpoint;
 import dev.restoreshim.grpc.TaskServiceAdapter;
 import dev.restoreshim.proto.task.v3.TaskGrpc;
 import dev.restoreshim.runc.Runc;
+import dev.restoreshim.runc.RuncDeadlines;
 import dev.restoreshim.runc.RuncSettings;
 import dev.restoreshim.sys.LinuxFds;
 import dev.restoreshim.sys.LinuxMounts;
@@ -143,10 +144,13 @@ public final class NodeDaemon implements AutoCloseable {
         var launcher = new LinuxProcessLauncher(fds);
         var publisher = push(new EventPublisher(TtrpcEventSink.forAddress(args.ttrpcAddress())));
         var oom = push(OomWatcher.host());
+        var signals = new LinuxSignals();
+        // OciTaskRuntime replaces the template's runc and listener per container
         var template = new ContainerDeps(new Runc(new RuncSettings(Path.of(config.runtime()), config.runtimeRoot(), false),
-                launcher, reaper, fds, dir.resolve("runc.log")), new LinuxMounts(), fds, reaper, new LinuxSignals(),
+                launcher, reaper, fds, dir.resolve("runc.log")), new LinuxMounts(), fds, reaper, signals,
                 ExitListener.none(), Duration.ofSeconds(10));
-        var runtime = new OciTaskRuntime(settings -> new Runc(settings, launcher, reaper, fds, dir.resolve("runc.log")),
+        var runtime = new OciTaskRuntime(settings -> new Runc(settings, launcher, reaper, fds, dir.resolve("runc.log"))
+                .withDeadlines(RuncDeadlines.DEFAULT, signals),
                 Path.of(config.runtime()), config.runtimeRoot(), false, template, CgroupMetrics.host());
         tasks = new TaskService(restoring(runtime, config), new TaskStore(dir), publisher::send, oom,
                 () -> log.debug("event=idle_shutdown_ignored reason=\"the node daemon stays warm for the next task\""));

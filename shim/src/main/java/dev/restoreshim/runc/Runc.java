@@ -5,8 +5,10 @@ import dev.restoreshim.errors.ShimException;
 import dev.restoreshim.sys.ExitStatus;
 import dev.restoreshim.sys.Fds;
 import dev.restoreshim.sys.LaunchSpec;
+import dev.restoreshim.sys.NoSuchProcessException;
 import dev.restoreshim.sys.ProcessLauncher;
 import dev.restoreshim.sys.Reaper;
+import dev.restoreshim.sys.Signals;
 import dev.restoreshim.sys.SysException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,7 +18,10 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.time.Duration;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -29,7 +34,9 @@ import tools.jackson.databind.json.JsonMapper;
  * taken from the injected {@link Reaper}: this class never waits on a pid itself.
  *
  * <p>Instances are immutable; {@link #withLog} gives the per-container instance (the runc shim
- * uses {@code <bundle>/log.json}). Calls block the calling thread until runc exits.
+ * uses {@code <bundle>/log.json}). Calls block the calling thread until runc exits, or until the
+ * command's deadline ({@link #withDeadlines}) passes: runc is then killed and the call fails with
+ * DEADLINE_EXCEEDED.
  */
 public final class Runc {
     private static final Logger LOG = LoggerFactory.getLogger(Runc.class);
@@ -40,14 +47,26 @@ public final class Runc {
     private final Reaper reaper;
     private final Fds fds;
     private final Path logFile;
+    private final RuncDeadlines deadlines;
+    private final Signals signals;
 
-    /** A runc run through {@code launcher}, awaited through {@code reaper}, logging to {@code logFile}. */
+    /**
+     * A runc run through {@code launcher}, awaited through {@code reaper}, logging to
+     * {@code logFile}, without deadlines.
+     */
     public Runc(RuncSettings settings, ProcessLauncher launcher, Reaper reaper, Fds fds, Path logFile) {
+        this(settings, launcher, reaper, fds, logFile, RuncDeadlines.NONE, null);
+    }
+
+    private Runc(RuncSettings settings, ProcessLauncher launcher, Reaper reaper, Fds fds, Path logFile,
+                 RuncDeadlines deadlines, Signals signals) {
         this.settings = settings;
         this.launcher = launcher;
         this.reaper = reaper;
         this.fds = fds;
         this.logFile = logFile;
+        this.deadlines = deadlines;
+        this.signals = signals;
     }
 
     /**
@@ -60,7 +79,12 @@ public final class Runc {
 
     /** The same runc logging to {@code logFile}. */
     public Runc withLog(Path logFile) {
-        return new Runc(settings, launcher, reaper, fds, logFile);
+        return new Runc(settings, launcher, reaper, fds, logFile, deadlines, signals);
+    }
+
+    /** The same runc, killed through {@code signals} when a command passes its deadline. */
+    public Runc withDeadlines(RuncDeadlines deadlines, Signals signals) {
+        return new Runc(settings, launcher, reaper, fds, logFile, deadlines, signals);
     }
 
     /** The settings in use. */
@@ -213,13 +237,43 @@ public final class Runc {
     }
 
     private ExitStatus await(String command, String id, int pid) {
+        Duration deadline = signals == null ? null : deadlines.of(command);
+        var exit = reaper.watch(pid);
         try {
-            return reaper.watch(pid).get();
+            if (deadline == null) {
+                return exit.get();
+            }
+            try {
+                return exit.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                killAfterDeadline(command, id, pid, deadline);
+                throw new ShimException(ErrorKind.DEADLINE_EXCEEDED, "runc " + command + " \"" + id
+                        + "\": no answer within " + (deadline.toMillis() % 1000 == 0 ? deadline.toSeconds() + " s"
+                        : deadline.toMillis() + " ms") + "; runc (pid " + pid + ") was killed");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ShimException(ErrorKind.CANCELLED, "runc " + command + " \"" + id + "\": interrupted");
         } catch (ExecutionException e) {
             throw ShimException.internal("runc " + command + " \"" + id + "\": " + e.getCause().getMessage(), e);
+        }
+    }
+
+    /**
+     * SIGKILL to a runc that passed its deadline. The pid cannot have been reused: it is our
+     * unreaped child until the reaper collects it, and then the exit future is complete.
+     */
+    private void killAfterDeadline(String command, String id, int pid, Duration deadline) throws InterruptedException {
+        LOG.warn("event=runc_deadline command={} id={} pid={} deadline_s={}", command, id, pid, deadline.toSeconds());
+        try {
+            signals.kill(pid, Signals.SIGKILL);
+        } catch (NoSuchProcessException gone) {
+            return;
+        }
+        try {
+            reaper.watch(pid).get(5, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("event=runc_kill_unconfirmed command={} id={} pid={}", command, id, pid);
         }
     }
 

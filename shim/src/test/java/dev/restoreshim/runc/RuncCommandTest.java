@@ -70,6 +70,46 @@ class RuncCommandTest {
     }
 
     @Test
+    void deadline_killsAHangingRuncAndFailsWithDeadlineExceeded() {
+        var killed = new java.util.ArrayList<String>();
+        var hanging = new CompletableFuture<ExitStatus>();
+        Reaper never = new Reaper() {
+            @Override
+            public CompletableFuture<ExitStatus> watch(int pid) {
+                return hanging;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        dev.restoreshim.sys.Signals signals = new dev.restoreshim.sys.Signals() {
+            @Override
+            public void kill(int pid, int signal) {
+                killed.add(pid + ":" + signal);
+                hanging.complete(ExitStatus.exited(137, Instant.EPOCH));
+            }
+
+            @Override
+            public int openPidfd(int pid) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public void pidfdSendSignal(int pidfd, int signal) {
+                throw new UnsupportedOperationException();
+            }
+        };
+        var deadlines = new RuncDeadlines(java.time.Duration.ofMillis(50), null, null);
+        Runc runc = new Runc(new RuncSettings(Path.of("/usr/sbin/runc"), Path.of("/run/r"), false), launcher, never,
+                new LinuxFds(), dir.resolve("log.json")).withDeadlines(deadlines, signals);
+        var e = assertThrows(dev.restoreshim.errors.ShimException.class, () -> runc.state("c1"));
+        assertEquals(ErrorKind.DEADLINE_EXCEEDED, e.kind());
+        assertEquals("runc state \"c1\": no answer within 50 ms; runc (pid 101) was killed", e.getMessage());
+        assertEquals(List.of("101:9"), killed);
+    }
+
+    @Test
     void failure_quotesLastLogErrorNotExitStatus() {
         nextExit = 1;
         nextLogLine = "{\"level\":\"error\",\"msg\":\"container not running\",\"time\":\"t\"}";
