@@ -79,7 +79,7 @@ public final class RestoreImages {
             for (String c : containers) {
                 HostCommand.of("buildah", "rm", c).run();
             }
-            HostCommand.of("buildah", "rmi", "-f", tag, tag + "-delta").run();
+            HostCommand.of("buildah", "rmi", "-f", tag, tag + "-delta", base).run(); // base: pulled by buildah from
             LocalRegistry.deleteTree(work);
         }
     }
