@@ -79,7 +79,9 @@ public final class RestoreImages {
             for (String c : containers) {
                 HostCommand.of("buildah", "rm", c).run();
             }
-            HostCommand.of("buildah", "rmi", "-f", tag, tag + "-delta", base).run(); // base: pulled by buildah from
+            for (String image : List.of(tag, tag + "-delta", base)) { // base: pulled by buildah from
+                HostCommand.of("buildah", "rmi", "-f", image).run();
+            }
             LocalRegistry.deleteTree(work);
         }
     }
