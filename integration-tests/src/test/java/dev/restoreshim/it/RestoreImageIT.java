@@ -41,7 +41,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * unchanged). The same image with the runc handler starts the app fresh.
  * A truncated page image and a tampered restore.json each fail the start with a clear error and
  * leave nothing behind. Then a second node (another containerd with its own root) pulls the image
- * from the registry and restores it too.
+ * from the registry and restores it too; its daemon is then killed, and containerd's cleanup
+ * ({@code delete}) leaves no mount of the restored task.
  */
 @ExtendWith(TestEnvironment.class)
 class RestoreImageIT {
@@ -173,8 +174,19 @@ class RestoreImageIT {
         kubelet.awaitState(id, ContainerState.CONTAINER_RUNNING, Duration.ofSeconds(10));
         assertContinues(pod, atCheckpoint);
         assertDeltaAndNoReservedDir(node, id);
+
+        // the daemon dies (TTRPC: its tasks end): containerd's delete call detaches the overlay and
+        // the read-only images mount of the restored container
+        HostScan.HostProcess daemon = DaemonCrashIT.daemonOf(node);
+        assertTrue(ProcessHandle.of(daemon.pid()).map(ProcessHandle::destroyForcibly).orElse(false), "SIGKILL " + daemon);
+        kubelet.awaitState(id, ContainerState.CONTAINER_EXITED, Duration.ofSeconds(30));
+        Path bundle = node.state().resolve("io.containerd.runtime.v2.task/k8s.io").resolve(id);
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (!HostScan.mountsUnder(bundle).isEmpty() && System.nanoTime() < deadline) {
+            PodmanService.sleep(100);
+        }
+        assertEquals(List.of(), HostScan.mountsUnder(bundle), "mounts of the dead restored task");
         var runtime = node.cri().runtime(Duration.ofMinutes(1));
-        runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(5).build());
         runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
         removePods(node, List.of(pod));
         LeakCheck.assertClean(node, List.of(id, pod.id()));
