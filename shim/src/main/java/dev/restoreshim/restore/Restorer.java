@@ -83,8 +83,9 @@ public final class Restorer {
      * What a restored container of a previous daemon still holds, rebuilt after a daemon restart
      * so that its Delete releases it: the overlay on {@code <bundle>/rootfs}, the lease on its
      * cached delta (when the archive and the cache entry still exist; nothing is extracted), and
-     * a staging tmpfs left by a daemon that died between Create and Start. Unmounting something
-     * that is not mounted is only logged.
+     * a staging tmpfs left by a daemon that died between Create and Start; for a restore image,
+     * the overlay and the read-only images mount ({@link RestoreImageLayer#readopt}). Unmounting
+     * something that is not mounted is only logged.
      */
     public <C> Restoration<C> readopt(CreateSpec spec, RestoreRequest request, C container) {
         String label = "ns=" + spec.namespace() + " id=" + spec.id() + " source=" + request.source().name().toLowerCase()
