@@ -3,6 +3,7 @@ package dev.restoreshim.cli;
 import com.google.protobuf.Timestamp;
 import dev.restoreshim.config.DaemonLayout;
 import dev.restoreshim.config.ShimConfig;
+import dev.restoreshim.restore.RestoreImageLayer;
 import dev.restoreshim.proto.task.DeleteResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +18,8 @@ import java.util.function.Consumer;
 /**
  * What {@code delete} does for a task whose daemon is gone (containerd calls it after the
  * connection drops, or at its own restart): force-delete the container in the OCI runtime, detach
- * {@code <bundle>/rootfs} if still mounted, drop the daemon's per-task state file, and answer with
+ * {@code <bundle>/rootfs} and a restore image's read-only images mount
+ * ({@code <bundle>/}{@value RestoreImageLayer#IMAGES_MOUNT}) if still mounted, drop the daemon's per-task state file, and answer with
  * exit status 137 (SIGKILL), the way containerd's runc shim does. Each step is best effort: a
  * failure is reported through {@code warn} and the next step still runs, because containerd only
  * needs the answer.
@@ -55,6 +57,7 @@ final class DeadTaskCleanup {
     DeleteResponse clean(String namespace, String id, Path bundle) {
         deleteContainer(namespace, id);
         unmountRootfs(namespace, id, bundle.resolve("rootfs"));
+        unmountRootfs(namespace, id, bundle.resolve(RestoreImageLayer.IMAGES_MOUNT));
         removeStateFile(namespace, id);
         Instant now = clock.instant();
         return DeleteResponse.newBuilder()

@@ -43,7 +43,7 @@ public final class OverlayMount implements AutoCloseable {
             }
         } catch (SysException e) {
             throw ShimException.internal("restore rootfs: overlay mount on " + t + " (" + stack.lowerDirs().size()
-                    + " lower layers, delta " + stack.lowerDirs().getFirst() + "): " + e.getMessage(), e);
+                    + " lower layers, top " + stack.lowerDirs().getFirst() + "): " + e.getMessage(), e);
         }
         return new OverlayMount(target, mounts, method);
     }

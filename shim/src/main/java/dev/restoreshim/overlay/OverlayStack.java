@@ -100,6 +100,53 @@ public record OverlayStack(List<Path> lowerDirs, Optional<Path> upperDir, Option
                 o.readOnly(), o.flags());
     }
 
+    /**
+     * The topmost image layer of {@code mounts}: the first {@code lowerdir} of an overlay mount, or
+     * the source of a bind mount; empty for anything else (or not exactly one mount).
+     */
+    public static Optional<Path> topLayer(List<RootfsMount> mounts) {
+        if (mounts.size() != 1) {
+            return Optional.empty();
+        }
+        RootfsMount m = mounts.getFirst();
+        if (m.isBind()) {
+            return m.source().isEmpty() ? Optional.empty() : Optional.of(Path.of(m.source()));
+        }
+        if (!m.type().equals("overlay")) {
+            return Optional.empty();
+        }
+        List<Path> lowers = Options.parse(m.options()).lowers();
+        return lowers.isEmpty() ? Optional.empty() : Optional.of(lowers.getFirst());
+    }
+
+    /**
+     * The stack of the request's overlay mount without its topmost lower layer (a restore image's
+     * checkpoint layer, which the application must not see); upper, work and options unchanged.
+     *
+     * @throws ShimException INVALID_ARGUMENT for anything but one overlay mount, FAILED_PRECONDITION
+     *     when no layer would remain below the removed one
+     */
+    public static OverlayStack withoutTopLayer(List<RootfsMount> mounts) {
+        if (mounts.size() != 1) {
+            throw ShimException.invalidArgument("restore rootfs: need exactly one rootfs mount, got " + mounts.size());
+        }
+        RootfsMount m = mounts.getFirst();
+        if (m.isBind() || !m.type().equals("overlay")) {
+            throw ShimException.failedPrecondition("restore rootfs: a \"" + m.type() + "\" mount of "
+                    + (m.source().isEmpty() ? "?" : m.source()) + " has no layer below the checkpoint layer");
+        }
+        Options o = Options.parse(m.options());
+        if (o.lowers().size() < 2) {
+            throw ShimException.failedPrecondition("restore rootfs: the overlay has no layer below the checkpoint layer "
+                    + (o.lowers().isEmpty() ? "(no lowerdir)" : o.lowers().getFirst().toString()));
+        }
+        if ((o.upper() == null) != (o.work() == null)) {
+            throw ShimException.invalidArgument("restore rootfs: overlay mount needs both upperdir and workdir");
+        }
+        return new OverlayStack(o.lowers().subList(1, o.lowers().size()), Optional.ofNullable(o.upper()),
+                Optional.ofNullable(o.work()), o.extra(), o.readOnly(), o.flags());
+    }
+
     private static OverlayStack onBind(RootfsMount m, Options o, Path delta, Scratch scratch) {
         if (m.source().isEmpty()) {
             throw ShimException.invalidArgument("restore rootfs: bind mount without source");

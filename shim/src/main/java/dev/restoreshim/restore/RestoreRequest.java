@@ -15,12 +15,15 @@ import tools.jackson.databind.json.JsonMapper;
  * Why a Create is a restore, and from what. Detected in this order: the request's own
  * {@code checkpoint} field (containerd's restore: {@code ctr}, CRI up to 2.3), then the annotation
  * {@value #ANNOTATION} in the bundle's {@code config.json} (a pod annotation reaches the
- * container through the handler's {@code pod_annotations = ["restore-shim.dev/*"]}). Anything
- * else is an ordinary create.
+ * container through the handler's {@code pod_annotations = ["restore-shim.dev/*"]}), then a
+ * restore image: the topmost lower layer of the request's rootfs mount holds
+ * {@code .restore-shim/restore.json} ({@link RestoreImageLayer}; for a request without rootfs
+ * mounts, as when a restarted daemon re-adopts, the bundle's {@value RestoreImageLayer#MARKER}
+ * file). Anything else is an ordinary create.
  *
  * @param origin where the checkpoint was named
  * @param source what the path holds
- * @param path the archive file, or the directory of CRIU images
+ * @param path the archive file, the directory of CRIU images, or the restore image's checkpoint layer
  */
 public record RestoreRequest(Origin origin, Source source, Path path) {
     /** The container annotation naming a checkpoint archive or directory (a host path). */
@@ -34,7 +37,9 @@ public record RestoreRequest(Origin origin, Source source, Path path) {
         /** {@code CreateTaskRequest.checkpoint}. */
         TASK_CHECKPOINT,
         /** The {@value RestoreRequest#ANNOTATION} annotation of the bundle spec. */
-        ANNOTATION
+        ANNOTATION,
+        /** The top layer of the request's rootfs (a restore image). */
+        ROOTFS_LAYER
     }
 
     /** What the checkpoint path holds. */
@@ -42,7 +47,9 @@ public record RestoreRequest(Origin origin, Source source, Path path) {
         /** A checkpoint archive file (tar, gzip or zstd). */
         ARCHIVE,
         /** A directory of CRIU images, used in place. */
-        IMAGES_DIR
+        IMAGES_DIR,
+        /** A restore image's checkpoint layer: metadata and CRIU images, used in place. */
+        RESTORE_IMAGE
     }
 
     /**
@@ -60,10 +67,12 @@ public record RestoreRequest(Origin origin, Source source, Path path) {
             return Optional.empty(); // pod annotations reach the sandbox too; only app containers restore
         }
         String annotated = annotations.path(ANNOTATION).asString("").trim();
-        if (annotated.isEmpty()) {
-            return Optional.empty();
+        if (!annotated.isEmpty()) {
+            return Optional.of(classify(spec, Origin.ANNOTATION, annotated));
         }
-        return Optional.of(classify(spec, Origin.ANNOTATION, annotated));
+        Optional<Path> layer = spec.rootfs().isEmpty() ? RestoreImageLayer.marked(spec.bundle())
+                : RestoreImageLayer.find(spec.rootfs());
+        return layer.map(l -> new RestoreRequest(Origin.ROOTFS_LAYER, Source.RESTORE_IMAGE, l));
     }
 
     private static RestoreRequest classify(CreateSpec spec, Origin origin, String value) {

@@ -34,15 +34,18 @@ import org.slf4j.LoggerFactory;
  * </ol>
  * Each resource is registered on one cleanup stack where it is born; a failure at any step
  * undoes the earlier ones, newest first, and the error reaches the Create caller. A directory of
- * CRIU images is used in place, with the request's rootfs as for an ordinary create.
+ * CRIU images is used in place, with the request's rootfs as for an ordinary create; a restore
+ * image's checkpoint layer is handled by {@link RestoreImageLayer}.
  */
 public final class Restorer {
     private static final Logger LOG = LoggerFactory.getLogger(Restorer.class);
 
     private final RestoreEnvironment env;
+    private final RestoreImageLayer imageLayer;
 
     public Restorer(RestoreEnvironment env) {
         this.env = env;
+        this.imageLayer = new RestoreImageLayer(env.mounts(), env.fsMounts());
     }
 
     /**
@@ -58,6 +61,14 @@ public final class Restorer {
             C c = create.apply(withCheckpoint(spec, spec.rootfs(), request.path()));
             return new Restoration<>(label, c, new CleanupStack(), null, RestoreTimings.forDirectory(ms(t0)));
         }
+        if (request.source() == RestoreRequest.Source.RESTORE_IMAGE) {
+            try {
+                return imageLayer.restore(spec, request.path(), create, label);
+            } catch (RuntimeException e) {
+                LOG.warn("event=restore_refused {} reason=\"{}\"", label, e.getMessage());
+                throw e;
+            }
+        }
         CleanupStack resources = new CleanupStack();
         try {
             return fromArchive(spec, request.path(), create, resources, label, t0);
@@ -72,12 +83,17 @@ public final class Restorer {
      * What a restored container of a previous daemon still holds, rebuilt after a daemon restart
      * so that its Delete releases it: the overlay on {@code <bundle>/rootfs}, the lease on its
      * cached delta (when the archive and the cache entry still exist; nothing is extracted), and
-     * a staging tmpfs left by a daemon that died between Create and Start. Unmounting something
-     * that is not mounted is only logged.
+     * a staging tmpfs left by a daemon that died between Create and Start; for a restore image,
+     * the overlay and the read-only images mount ({@link RestoreImageLayer#readopt}). Unmounting
+     * something that is not mounted is only logged.
      */
     public <C> Restoration<C> readopt(CreateSpec spec, RestoreRequest request, C container) {
         String label = "ns=" + spec.namespace() + " id=" + spec.id() + " source=" + request.source().name().toLowerCase()
                 + " origin=" + request.origin().name().toLowerCase() + " checkpoint=" + request.path() + " adopted=true";
+        if (request.source() == RestoreRequest.Source.RESTORE_IMAGE) {
+            return new Restoration<>(label, container, imageLayer.readopt(spec.bundle()), null,
+                    RestoreTimings.forDirectory(0));
+        }
         CleanupStack resources = new CleanupStack();
         if (request.source() == RestoreRequest.Source.ARCHIVE) {
             try {

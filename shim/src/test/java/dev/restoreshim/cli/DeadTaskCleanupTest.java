@@ -95,6 +95,14 @@ class DeadTaskCleanupTest {
     }
 
     @Test
+    void clean_unmountsRestoreImageImagesMount() {
+        mountinfo = "501 22 0:52 / " + bundle.resolve("rootfs") + " rw - overlay overlay rw\n"
+                + "502 22 0:53 /fs/.restore-shim/checkpoint " + bundle.resolve("restore-images") + " ro - ext4 /dev/sda1 rw\n";
+        cleanup().clean("k8s.io", "app", bundle);
+        assertEquals(List.of(bundle.resolve("rootfs"), bundle.resolve("restore-images")), unmounted);
+    }
+
+    @Test
     void clean_removesTaskStateFile() throws IOException {
         Path state = daemon.taskStateFile("k8s.io", "abc");
         Files.createDirectories(state.getParent());

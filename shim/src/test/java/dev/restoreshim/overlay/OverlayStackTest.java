@@ -139,4 +139,32 @@ class OverlayStackTest {
         assertEquals(ErrorKind.INVALID_ARGUMENT, e.kind());
         assertTrue(e.getMessage().contains(part), e.getMessage());
     }
+
+    @Test
+    void topLayer_firstLowerDirOrBindSource() {
+        assertEquals(Optional.of(Path.of("/s/3/fs")), OverlayStack.topLayer(List.of(overlay("/s/3/fs:/s/2/fs"))));
+        assertEquals(Optional.of(Path.of("/s/a:b/fs")), OverlayStack.topLayer(List.of(overlay("/s/a\\:b/fs:/s/2/fs"))));
+        assertEquals(Optional.of(Path.of("/s/1/fs")),
+                OverlayStack.topLayer(List.of(new RootfsMount("bind", "/s/1/fs", List.of("rbind", "ro")))));
+        assertEquals(Optional.empty(), OverlayStack.topLayer(List.of(new RootfsMount("tmpfs", "tmpfs", List.of()))));
+        assertEquals(Optional.empty(), OverlayStack.topLayer(List.of()));
+    }
+
+    @Test
+    void withoutTopLayer_keepsTheRestUpperWorkAndOptions() {
+        OverlayStack s = OverlayStack.withoutTopLayer(List.of(overlay("/s/3/fs:/s/2/fs:/s/1/fs", "index=off", "nodev")));
+        assertEquals(List.of(Path.of("/s/2/fs"), Path.of("/s/1/fs")), s.lowerDirs());
+        assertEquals("lowerdir=/s/2/fs:/s/1/fs,upperdir=/s/9/fs,workdir=/s/9/work,index=off", s.mountData());
+        assertEquals(Mounts.MS_NODEV, s.mountFlags());
+    }
+
+    @Test
+    void withoutTopLayer_nothingBelow_isRefused() {
+        ShimException one = assertThrows(ShimException.class, () -> OverlayStack.withoutTopLayer(List.of(overlay("/s/3/fs"))));
+        assertEquals(ErrorKind.FAILED_PRECONDITION, one.kind());
+        ShimException bind = assertThrows(ShimException.class, () -> OverlayStack.withoutTopLayer(
+                List.of(new RootfsMount("bind", "/s/1/fs", List.of("rbind", "ro")))));
+        assertEquals(ErrorKind.FAILED_PRECONDITION, bind.kind());
+        assertTrue(bind.getMessage().contains("/s/1/fs"), bind.getMessage());
+    }
 }
