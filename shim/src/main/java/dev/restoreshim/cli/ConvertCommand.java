@@ -20,14 +20,16 @@ import java.util.Set;
 
 /**
  * {@code restore-shim convert ARCHIVE (--push REF | --oci-layout DIR [--tag TAG]) [--base REF]
- * [--plain-http]}: turns a checkpoint archive into a restore image (docs/restore-image.md). The
+ * [--plain-http] [--chunked]}: turns a checkpoint archive into a restore image (docs/restore-image.md). The
  * base image is {@code --base} or the one the archive names; it is read from its registry. With
  * {@code --push} the image goes to a registry, base layers reused by digest; with
- * {@code --oci-layout} it is written to an OCI image layout directory. Progress is drawn on stderr
+ * {@code --oci-layout} it is written to an OCI image layout directory. New layers go up as one
+ * streamed PATCH each, or with {@code --chunked} as 16 MiB range chunks (for registries that refuse
+ * streamed uploads). Progress is drawn on stderr
  * when there is a terminal; the result is one line on stdout.
  */
 final class ConvertCommand {
-    static final String USAGE = "usage: restore-shim convert ARCHIVE (--push REF | --oci-layout DIR [--tag TAG]) [--base REF] [--plain-http]";
+    static final String USAGE = "usage: restore-shim convert ARCHIVE (--push REF | --oci-layout DIR [--tag TAG]) [--base REF] [--plain-http] [--chunked]";
 
     private final PrintStream out;
     private final PrintStream err;
@@ -38,7 +40,7 @@ final class ConvertCommand {
     }
 
     int run(List<String> args) {
-        Flags flags = Flags.parse(args, Set.of("push", "oci-layout", "tag", "base"), Set.of("plain-http"));
+        Flags flags = Flags.parse(args, Set.of("push", "oci-layout", "tag", "base"), Set.of("plain-http", "chunked"));
         if (flags.positional().size() != 1 || (flags.value("push") == null) == (flags.value("oci-layout") == null)) {
             throw new UsageException(USAGE);
         }
@@ -58,7 +60,8 @@ final class ConvertCommand {
                 ImageRef pushRef = ImageRef.parse(flags.value("push"));
                 RegistryClient client = pushRef.apiHost().equals(baseRef.apiHost()) ? baseClient
                         : new RegistryClient(pushRef.apiHost(), plainHttp);
-                target = new RegistryTarget(client, pushRef, baseRef, baseClient, 16 << 20);
+                target = new RegistryTarget(client, pushRef, baseRef, baseClient,
+                        flags.has("chunked") ? RegistryTarget.Upload.CHUNKED : RegistryTarget.Upload.STREAMED, 16 << 20);
             } else {
                 String tag = flags.value("tag") == null ? "latest" : flags.value("tag");
                 target = new OciLayoutTarget(Path.of(flags.value("oci-layout")), tag,

@@ -22,7 +22,7 @@ public final class Main {
               status    show daemon health, tasks and recent restores [--dir DIR] [--config FILE] [--json]
               inspect   show what a checkpoint archive holds, from its headers: ARCHIVE [--json] [--delta-files]
               convert   turn a checkpoint archive into a restore image (docs/restore-image.md):
-                        ARCHIVE (--push REF | --oci-layout DIR [--tag TAG]) [--base REF] [--plain-http]
+                        ARCHIVE (--push REF | --oci-layout DIR [--tag TAG]) [--base REF] [--plain-http] [--chunked]
               delete    clean up a task of a dead daemon; prints a DeleteResponse (called by the launcher)
               train     run a short self-driving workload (install.sh records the AOT cache from it);
                         TTRPC Task calls only, --grpc adds gRPC Task and admin-socket calls

@@ -152,6 +152,32 @@ public final class RegistryClient {
         return location(r, what);
     }
 
+    /** Starts one streamed PATCH whose body is read from {@code body} until its end. */
+    java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> patchStream(URI location, InputStream body) {
+        HttpRequest.Builder req = requestAt(location)
+                .header("Content-Type", "application/octet-stream")
+                .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> body));
+        String t = token;
+        if (t != null) {
+            req.setHeader("Authorization", "Bearer " + t);
+        }
+        return http.sendAsync(req.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /** Waits for a streamed PATCH; returns the location to complete the upload at. */
+    URI finishPatch(java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> patch) {
+        String what = "PATCH streamed upload";
+        HttpResponse<byte[]> r;
+        try {
+            r = patch.join();
+        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new ShimException(ErrorKind.UNAVAILABLE, "registry " + host + ": " + what + ": " + cause);
+        }
+        expect(r, 202, what);
+        return location(r, what);
+    }
+
     /** Completes an upload: PUT {@code location?digest=}. */
     void completeUpload(URI location, String digest) {
         String what = "PUT upload of " + digest;

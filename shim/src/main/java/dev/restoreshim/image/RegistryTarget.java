@@ -18,13 +18,26 @@ public final class RegistryTarget implements ImageTarget {
     private final RegistryClient baseClient;
     private final int chunkSize;
 
+    /** How new blobs are sent. */
+    public enum Upload {
+        /** One streamed PATCH per blob (chunked transfer encoding): fastest where accepted. */
+        STREAMED,
+        /** PATCHes of {@code chunkSize} bytes with {@code Content-Range}: what the OCI spec requires every registry to take. */
+        CHUNKED
+    }
+
+    private final Upload upload;
+
     /**
      * @param client a client of the target's registry
      * @param target where to push (its tag names the manifest; a digest-only ref is refused)
      * @param base the base image
      * @param baseClient a client of the base image's registry (may be {@code client})
+     * @param upload how new blobs are sent
+     * @param chunkSize bytes per PATCH with {@link Upload#CHUNKED}
      */
-    public RegistryTarget(RegistryClient client, ImageRef target, ImageRef base, RegistryClient baseClient, int chunkSize) {
+    public RegistryTarget(RegistryClient client, ImageRef target, ImageRef base, RegistryClient baseClient, Upload upload,
+                          int chunkSize) {
         if (target.tag() == null) {
             throw ShimException.invalidArgument("push target " + target + " has no tag");
         }
@@ -33,6 +46,7 @@ public final class RegistryTarget implements ImageTarget {
         this.base = base;
         this.baseClient = baseClient;
         this.chunkSize = chunkSize;
+        this.upload = upload;
     }
 
     @Override
@@ -68,7 +82,11 @@ public final class RegistryTarget implements ImageTarget {
 
     @Override
     public BlobOutput newBlob(LongConsumer progress) {
-        return new BlobOutput(new ChunkedUpload(client, target.repository(), chunkSize), progress);
+        BlobChannel channel = switch (upload) {
+            case STREAMED -> new StreamedUpload(client, target.repository());
+            case CHUNKED -> new ChunkedUpload(client, target.repository(), chunkSize);
+        };
+        return new BlobOutput(channel, progress);
     }
 
     @Override

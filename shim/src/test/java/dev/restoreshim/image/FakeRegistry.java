@@ -30,6 +30,8 @@ public final class FakeRegistry implements AutoCloseable {
     final List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
     /** Digests whose bytes were received through an upload. */
     public final Set<String> uploaded = ConcurrentHashMap.newKeySet();
+    /** When set, every PATCH is refused with 416 after its body was read. */
+    volatile boolean refusePatches;
     private final Map<String, ByteArrayOutputStream> sessions = new ConcurrentHashMap<>();
     private final HttpServer server;
 
@@ -137,7 +139,7 @@ public final class FakeRegistry implements AutoCloseable {
             case "PATCH" -> {
                 ByteArrayOutputStream s = sessions.get(id);
                 String range = x.getRequestHeaders().getFirst("Content-Range");
-                if (s == null || range == null || Long.parseLong(range.split("-")[0]) != s.size()) {
+                if (s == null || refusePatches || (range != null && Long.parseLong(range.split("-")[0]) != s.size())) {
                     reply(x, 416, "{\"errors\":[{\"code\":\"BLOB_UPLOAD_INVALID\",\"message\":\"bad range " + range + "\"}]}");
                     return;
                 }

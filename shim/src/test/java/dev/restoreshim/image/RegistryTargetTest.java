@@ -50,7 +50,8 @@ class RegistryTargetTest {
         ImageRef ref = ImageRef.parse(registry.host() + "/" + target);
         BaseImage base = BaseImage.fetch(client, baseRef, "linux", BaseImage.hostArchitecture());
         try (CheckpointArchive a = CheckpointArchive.open(archive, EntryPolicy.defaults())) {
-            return RestoreImage.build(a, a.summary(false), base, new RegistryTarget(client, ref, baseRef, client, chunk),
+            return RestoreImage.build(a, a.summary(false), base, new RegistryTarget(client, ref, baseRef, client,
+                    chunk > 0 ? RegistryTarget.Upload.CHUNKED : RegistryTarget.Upload.STREAMED, Math.max(chunk, 1)),
                     Progress.none());
         }
     }
@@ -77,8 +78,25 @@ class RegistryTargetTest {
     }
 
     @Test
+    void aStreamedUploadSendsEachNewBlobInOnePatch() {
+        RestoreImage.Result r = push("ckpt/app:1", 0);
+        assertEquals(Map.of(ImageTarget.Reuse.MOUNTED, 2), r.reuse());
+        assertEquals(2, registry.count("PATCH ckpt/app/blobs/uploads/"), registry.log.toString());
+        assertTrue(registry.uploaded.contains(r.checkpoint().descriptor().digest()));
+        assertTrue(registry.uploaded.contains(r.delta().descriptor().digest()));
+        assertEquals(r.manifestDigest(), client.manifest("ckpt/app", "1").digest());
+    }
+
+    @Test
+    void aStreamedUploadRefusedMidwayReportsTheRegistrysReason() {
+        registry.refusePatches = true;
+        ShimException e = assertThrows(ShimException.class, () -> push("ckpt/app:1", 0));
+        assertTrue(e.getMessage().contains("status 416") && e.getMessage().contains("BLOB_UPLOAD_INVALID"), e.getMessage());
+    }
+
+    @Test
     void aSecondPushFindsEveryBlobInPlace() {
-        push("ckpt/app:1", 1 << 20);
+        push("ckpt/app:1", 0);
         long uploadsBefore = registry.uploaded.size();
         RestoreImage.Result again = push("ckpt/app:2", 1 << 20);
         assertEquals(Map.of(ImageTarget.Reuse.EXISTS, 2), again.reuse());
