@@ -40,7 +40,14 @@ final class StreamedUpload implements BlobChannel {
 
     @Override
     public void commit(String digest, long size) throws IOException {
-        pipe.close();
+        try {
+            pipe.close();
+        } catch (IOException e) {
+            if (response.isDone()) {
+                client.finishPatch(response); // throws the registry's own refusal
+            }
+            throw e;
+        }
         URI next = client.finishPatch(response);
         client.completeUpload(next, digest);
     }
