@@ -67,7 +67,8 @@ final class ConvertCommand {
                 target = new OciLayoutTarget(Path.of(flags.value("oci-layout")), tag,
                         layer -> baseClient.openBlob(baseRef.repository(), layer.digest()));
             }
-            Progress progress = System.console() != null ? Progress.bar(err) : Progress.none();
+            java.io.Console console = System.console();
+            Progress progress = console != null && console.isTerminal() ? Progress.bar(err) : Progress.none();
             RestoreImage.Result r = RestoreImage.build(archive, summary, base, target, progress);
             long ms = (System.nanoTime() - started) / 1_000_000;
             out.println(target.describe() + "@" + r.manifestDigest() + " base=" + baseRef + " base_layers="
