@@ -21,6 +21,8 @@ public final class Main {
               daemon    run the node daemon (started by containerd-shim-restore-v2)
               status    show daemon health, tasks and recent restores [--dir DIR] [--config FILE] [--json]
               inspect   show what a checkpoint archive holds, from its headers: ARCHIVE [--json] [--delta-files]
+              convert   turn a checkpoint archive into a restore image (docs/restore-image.md):
+                        ARCHIVE (--push REF | --oci-layout DIR [--tag TAG]) [--base REF] [--plain-http] [--chunked]
               delete    clean up a task of a dead daemon; prints a DeleteResponse (called by the launcher)
               train     run a short self-driving workload (install.sh records the AOT cache from it);
                         TTRPC Task calls only, --grpc adds gRPC Task and admin-socket calls
@@ -48,6 +50,7 @@ public final class Main {
                 case "daemon" -> DaemonCommand.run(rest.toArray(String[]::new));
                 case "status" -> new StatusCommand(out).run(rest);
                 case "inspect" -> new InspectCommand(out).run(rest);
+                case "convert" -> new ConvertCommand(out, err).run(rest);
                 case "delete" -> DeleteCommand.production(out, err).run(rest);
                 case "version", "-v", "--version" -> VersionCommand.run(out);
                 case "train" -> TrainCommand.run(out, rest);
