@@ -19,12 +19,11 @@ import java.util.stream.Stream;
  * Restore images (docs/restore-image.md, format v1) built from a containerd checkpoint archive
  * and pushed to the loopback registry.
  *
- * <p>{@link #build} is the one place that makes a good image; until {@code restore-shim convert}
- * is on main it builds with buildah (see {@link #buildWithBuildah}); afterwards it becomes
- * {@code restore-shim convert ARCHIVE --push REF --base BASE --plain-http}. The buildah image is
- * fine for the shim side: base layers, a delta layer (buildah's diff of the extracted
- * {@code rootfs-diff.tar} with its whiteouts applied) and a top layer holding only
- * {@code .restore-shim/}; unlike convert it recompresses the delta and gzips the checkpoint layer.
+ * <p>{@link #build} makes a good image the way an operator does: {@code restore-shim convert
+ * ARCHIVE --push REF --base BASE --plain-http}. {@link #buildWithBuildah} builds the same layout
+ * with buildah, with a hook to break the checkpoint layer before the commit: convert cannot make
+ * a corrupt image, the refusal tests need one. Unlike convert, buildah recompresses the delta and
+ * gzips the checkpoint layer.
  */
 public final class RestoreImages {
     private static final long HASHED_BELOW = 1 << 20;
@@ -34,8 +33,13 @@ public final class RestoreImages {
 
     /** Builds the restore image of {@code archive} (checkpointed from {@code base}) and pushes it as {@code ref}. */
     public static void build(Path archive, String base, String ref, Path workDir) throws IOException {
-        buildWithBuildah(archive, base, ref, workDir, reserved -> {
-        });
+        Path jar = TestEnvironment.repoDir().resolve("shim/target/restore-shim.jar");
+        if (!Files.isRegularFile(jar)) {
+            throw new IOException("run `mvn package` in shim first: no " + jar);
+        }
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        HostCommand.of(javaBin, "-jar", jar.toString(), "convert", archive.toString(), "--push", ref, "--base", base,
+                "--plain-http").withTimeout(Duration.ofSeconds(300)).check();
     }
 
     /**
