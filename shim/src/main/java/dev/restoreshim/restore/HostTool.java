@@ -75,7 +75,7 @@ record HostTool(ProcessLauncher launcher, Reaper reaper, Fds fds, Signals signal
         } catch (TimeoutException e) {
             try {
                 signals.kill(pid, Signals.SIGKILL);
-                exit.get(5, TimeUnit.SECONDS);
+                exit.get(2, TimeUnit.SECONDS);
             } catch (Exception ignored) {
                 // killed or already gone; the reaper collects it either way
             }
