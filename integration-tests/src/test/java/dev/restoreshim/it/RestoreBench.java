@@ -23,8 +23,13 @@ import java.util.stream.Stream;
  * {@code CheckpointContainer} to an archive in /tmp, and is then restored into new pods, page cache
  * dropped before each restore: (a) stock, containerd's own CRI restore (CreateContainer with
  * image = archive path, handler runc); (b) restore-shim (CreateContainer with the bench image and
- * the pod annotation {@code restore-shim.dev/checkpoint=<archive>}, handler restore). Each is timed
- * from CreateContainer through StartContainer, and until the counter shows in the new log.
+ * the pod annotation {@code restore-shim.dev/checkpoint=<archive>}) on three handlers, each its own
+ * node daemon: {@code restore} (EROFS in place with readahead, the default), {@code restore-tmpfs}
+ * and {@code restore-nora} (EROFS without readahead), see {@link ShimVariant}. Each is timed from
+ * CreateContainer through StartContainer, and until the counter shows in the new log; bytes
+ * written to disk ({@link DiskWrites}) and the daemon's tmpfs bytes are recorded per restore. On
+ * the largest archive, {@code restore-shim inspect} is timed against {@code checkpointctl show}
+ * (cold cache), and the chart {@code bench.chart} (default docs/restore-bench.png) is drawn.
  *
  * <p>Everything it starts is removed at the end, also on failure, SIGINT or SIGTERM.
  * System properties: {@code bench.sizes} (MiB, default "64 512"), {@code bench.runs} (default 3).
@@ -233,8 +238,8 @@ public final class RestoreBench {
         long t1 = System.nanoTime();
         HostCommand.of("checkpointctl", "show", archive.toString()).withTimeout(Duration.ofMinutes(5)).check();
         double ctlMs = (System.nanoTime() - t1) / 1e6;
-        return "inspect vs checkpointctl on the %d MiB archive, cold cache: restore-shim inspect %.0f ms (a JVM start"
-                + " included), checkpointctl show %.0f ms: %.1fx faster".formatted(Files.size(archive) >> 20, inspectMs, ctlMs,
+        return ("inspect vs checkpointctl on the %d MiB archive, cold cache: restore-shim inspect %.0f ms (a JVM start"
+                + " included), checkpointctl show %.0f ms: %.1fx faster").formatted(Files.size(archive) >> 20, inspectMs, ctlMs,
                 ctlMs / inspectMs);
     }
 
