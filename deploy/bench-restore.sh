@@ -2,9 +2,9 @@
 # The restore benchmark: containerd's own CRI restore (stock runc handler, CreateContainer with
 # image = archive) beside restore-shim (pod annotation restore-shim.dev/checkpoint) from the same CRI
 # checkpoint archive, for each memory size, page cache dropped before each restore. restore-shim runs
-# as three handlers, each with its own node daemon and [restore] config: restore (images = "auto":
-# EROFS in place, readahead on), restore-tmpfs (images staged in tmpfs, cap 3G) and restore-nora
-# (EROFS without readahead). Prints create+start and visible times, bytes written to disk and
+# as three handlers, each with its own node daemon and [restore] config: restore (the defaults,
+# images = "auto": EROFS in place), restore-tmpfs (images staged in tmpfs, cap 3G) and restore-ra
+# (EROFS with readahead of the page images). Prints create+start and visible times, bytes written to disk and
 # tmpfs bytes per restore, restore-shim inspect vs checkpointctl show on the largest archive, and
 # draws docs/restore-bench.png (XChart).
 # Installs what the host lacks (setup-host.sh), installs restore-shim into

@@ -24,8 +24,8 @@ import java.util.stream.Stream;
  * dropped before each restore: (a) stock, containerd's own CRI restore (CreateContainer with
  * image = archive path, handler runc); (b) restore-shim (CreateContainer with the bench image and
  * the pod annotation {@code restore-shim.dev/checkpoint=<archive>}) on three handlers, each its own
- * node daemon: {@code restore} (EROFS in place with readahead, the default), {@code restore-tmpfs}
- * and {@code restore-nora} (EROFS without readahead), see {@link ShimVariant}. Each is timed from
+ * node daemon: {@code restore} (the default config: EROFS in place), {@code restore-tmpfs}
+ * and {@code restore-ra} (EROFS with readahead of the page images), see {@link ShimVariant}. Each is timed from
  * CreateContainer through StartContainer, and until the counter shows in the new log; bytes
  * written to disk ({@link DiskWrites}) and the daemon's tmpfs bytes are recorded per restore. On
  * the largest archive, {@code restore-shim inspect} is timed against {@code checkpointctl show}
@@ -145,7 +145,7 @@ public final class RestoreBench {
         LocalRegistry registry = resources.own(LocalRegistry.start(podman, TestEnvironment.workDir()));
         TestImages images = TestImages.buildAndPush(registry, TestEnvironment.workDir());
         BenchImage bench = BenchImage.buildAndPush(registry);
-        List<ShimVariant> variants = List.of(ShimVariant.TMPFS, ShimVariant.EROFS_NO_READAHEAD);
+        List<ShimVariant> variants = List.of(ShimVariant.TMPFS, ShimVariant.EROFS_READAHEAD);
         PrivateContainerd containerd = resources.own(PrivateContainerd.start("bench", Handler.RESTORE_TTRPC,
                 registry.host(), images.pause(), dir -> variants.stream().map(v -> v.install(dir, launcher))
                         .reduce("", String::concat)));

@@ -25,9 +25,9 @@ record ShimVariant(String criName, String label, String restoreToml) {
     /** Images staged into tmpfs (cap raised to 3G so that 2 GiB checkpoints are measured too). */
     static final ShimVariant TMPFS = new ShimVariant("restore-tmpfs", "restore-shim tmpfs",
             "images = \"tmpfs\"\ntmpfs_size_limit = \"3G\"\n");
-    /** EROFS in place without readahead of the page images. */
-    static final ShimVariant EROFS_NO_READAHEAD = new ShimVariant("restore-nora", "restore-shim EROFS, no readahead",
-            "images = \"erofs\"\nreadahead = false\n");
+    /** EROFS in place with readahead of the page images (off by default). */
+    static final ShimVariant EROFS_READAHEAD = new ShimVariant("restore-ra", "restore-shim EROFS + readahead",
+            "images = \"erofs\"\nreadahead = true\n");
 
     private static final Pattern STAGED = Pattern.compile("staged_bytes=(\\d+)");
 

@@ -105,7 +105,7 @@ public final class ConfigFile {
                         "must be at least 1M, got " + limit + " bytes");
             }
             return new RestoreSettings(cacheDir, limit, images(table.get("images")),
-                    bool("restore.readahead", table.get("readahead"), true));
+                    bool("restore.readahead", table.get("readahead"), false));
         }
 
         private RestoreSettings.Images images(JsonNode node) {

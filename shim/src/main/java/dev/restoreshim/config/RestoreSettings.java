@@ -12,7 +12,8 @@ import java.util.Objects;
  * @param tmpfsSizeLimitBytes the size cap of one restore's CRIU staging tmpfs, in bytes; at least 1 MiB
  * @param images where CRIU reads a restore's images from ({@code restore.images})
  * @param readahead whether an EROFS restore asks the kernel to read the page images ahead while
- *     the rest of the restore runs ({@code restore.readahead})
+ *     the rest of the restore runs ({@code restore.readahead}; off by default: the restore
+ *     benchmark measured it slower, see docs/restore.md)
  */
 public record RestoreSettings(Path cacheDir, long tmpfsSizeLimitBytes, Images images, boolean readahead) {
     /** Default cache directory: on disk, not under the tmpfs state directory. */
@@ -50,12 +51,12 @@ public record RestoreSettings(Path cacheDir, long tmpfsSizeLimitBytes, Images im
         }
     }
 
-    /** The given cache and cap, {@code images = "auto"}, readahead on. */
+    /** The given cache and cap, {@code images = "auto"}, readahead off. */
     public RestoreSettings(Path cacheDir, long tmpfsSizeLimitBytes) {
-        this(cacheDir, tmpfsSizeLimitBytes, Images.AUTO, true);
+        this(cacheDir, tmpfsSizeLimitBytes, Images.AUTO, false);
     }
 
-    /** The defaults: {@link #DEFAULT_CACHE_DIR}, {@link #DEFAULT_TMPFS_SIZE_LIMIT}, auto, readahead on. */
+    /** The defaults: {@link #DEFAULT_CACHE_DIR}, {@link #DEFAULT_TMPFS_SIZE_LIMIT}, auto, readahead off. */
     public static RestoreSettings defaults() {
         return new RestoreSettings(DEFAULT_CACHE_DIR, DEFAULT_TMPFS_SIZE_LIMIT);
     }

@@ -64,6 +64,8 @@ class ConfigFileTest {
         assertEquals(RestoreSettings.Images.TMPFS, r.images());
         assertEquals(false, r.readahead());
         assertEquals(RestoreSettings.Images.AUTO, ConfigFile.parse("", "f").restore().images());
+        assertEquals(false, ConfigFile.parse("", "f").restore().readahead(), "readahead is opt-in");
+        assertEquals(true, ConfigFile.parse("[restore]\nreadahead = true", "f").restore().readahead());
         ConfigException e = bad("[restore]\nimages = \"squashfs\"");
         assertTrue(e.getMessage().contains("restore.images"), e.getMessage());
         assertTrue(e.getMessage().contains("must be one of \"auto\", \"tmpfs\", \"erofs\", got \"squashfs\""), e.getMessage());
