@@ -33,7 +33,7 @@ final class RestoreChart {
         List<String> x = sizesMib.stream().map(m -> m >= 1024 && m % 1024 == 0 ? (m / 1024) + " GiB" : m + " MiB").toList();
         for (Series s : series) {
             List<Number> y = new ArrayList<>();
-            s.medianMs().forEach(v -> y.add(Double.isNaN(v) ? 0 : v));
+            s.medianMs().forEach(v -> y.add(Double.isNaN(v) ? 0 : Math.round(v))); // whole ms in the bar labels
             chart.addSeries(s.label(), x, y);
         }
         Files.createDirectories(png.toAbsolutePath().getParent());
