@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # The restore benchmark: containerd's own CRI restore (stock runc handler, CreateContainer with
-# image = archive) beside restore-shim (handler restore, pod annotation restore-shim.dev/checkpoint)
-# from the same CRI checkpoint archive, for each memory size, page cache dropped before each restore.
+# image = archive) beside restore-shim (pod annotation restore-shim.dev/checkpoint) from the same CRI
+# checkpoint archive, for each memory size, page cache dropped before each restore. restore-shim runs
+# as three handlers, each with its own node daemon and [restore] config: restore (the defaults,
+# images = "auto": EROFS in place), restore-tmpfs (images staged in tmpfs, cap 3G) and restore-ra
+# (EROFS with readahead of the page images). Prints create+start and visible times, bytes written to disk and
+# tmpfs bytes per restore, restore-shim inspect vs checkpointctl show on the largest archive, and
+# draws docs/restore-bench.png (XChart).
 # Installs what the host lacks (setup-host.sh), installs restore-shim into
 # integration-tests/target/install, then runs dev.restoreshim.it.RestoreBench through Maven (the demo
 # profile): a loopback registry, one private containerd with handlers runc and restore, the bench
@@ -11,6 +16,7 @@
 #
 # usage: sudo bash deploy/bench-restore.sh [SIZES_MIB...]   (default: 64 512; 2048 optional)
 #   BENCH_RUNS=N: restores per handler and size, median reported (default 3)
+#   BENCH_CHART=FILE: where the chart goes (default docs/restore-bench.png)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -47,6 +53,7 @@ on_signal() {
 }
 setsid -w mvn -B -q -ntp -Dstyle.color=never -Pdemo -pl proto,integration-tests process-test-classes \
   -Ddemo.main=dev.restoreshim.it.RestoreBench -Dbench.sizes="$sizes" -Dbench.runs="$runs" \
+  -Dbench.chart="${BENCH_CHART:-$repo/docs/restore-bench.png}" \
   -Ddemo.shim.prefix="$prefix" -Ddemo.logLevel="${DEMO_LOG_LEVEL:-info}" > >(trap '' INT; exec sed -u 's/\x1b\[[0-9;]*m//g') 2>&1 &
 mvn_pid=$!
 trap on_signal INT TERM

@@ -62,6 +62,16 @@ public final class PrivateContainerd implements AutoCloseable {
      */
     public static PrivateContainerd start(String testName, Handler handler, String registryHost, String sandboxImage)
             throws IOException {
+        return start(testName, handler, registryHost, sandboxImage, dir -> "");
+    }
+
+    /**
+     * As {@link #start(String, Handler, String, String)}, with {@code extraConfig} (given the
+     * instance dir, before containerd starts) appended to containerd's config.toml: more runtime
+     * handlers, for example (the restore benchmark's restore-shim variants).
+     */
+    public static PrivateContainerd start(String testName, Handler handler, String registryHost, String sandboxImage,
+            java.util.function.Function<Path, String> extraConfig) throws IOException {
         Path prefix = handler.isRestoreShim() ? ShimInstall.prefix() : null;
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "rsit-");
         String id = dir.getFileName().toString();
@@ -75,7 +85,7 @@ public final class PrivateContainerd implements AutoCloseable {
         Path shimConfig = dir.resolve("shim/config.toml");
         Files.writeString(shimConfig, shimConfigToml(dir, handler));
         Path config = dir.resolve("config.toml");
-        Files.writeString(config, ContainerdConfig.toml(dir, sandboxImage, prefix, shimConfig));
+        Files.writeString(config, ContainerdConfig.toml(dir, sandboxImage, prefix, shimConfig) + extraConfig.apply(dir));
 
         ProcessBuilder builder = new ProcessBuilder("containerd", "--config", config.toString())
                 .redirectErrorStream(true)

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
 import java.util.stream.Stream;
 
 /**
@@ -22,8 +23,13 @@ import java.util.stream.Stream;
  * {@code CheckpointContainer} to an archive in /tmp, and is then restored into new pods, page cache
  * dropped before each restore: (a) stock, containerd's own CRI restore (CreateContainer with
  * image = archive path, handler runc); (b) restore-shim (CreateContainer with the bench image and
- * the pod annotation {@code restore-shim.dev/checkpoint=<archive>}, handler restore). Each is timed
- * from CreateContainer through StartContainer, and until the counter shows in the new log.
+ * the pod annotation {@code restore-shim.dev/checkpoint=<archive>}) on three handlers, each its own
+ * node daemon: {@code restore} (the default config: EROFS in place), {@code restore-tmpfs}
+ * and {@code restore-ra} (EROFS with readahead of the page images), see {@link ShimVariant}. Each is timed from
+ * CreateContainer through StartContainer, and until the counter shows in the new log; bytes
+ * written to disk ({@link DiskWrites}) and the daemon's tmpfs bytes are recorded per restore. On
+ * the largest archive, {@code restore-shim inspect} is timed against {@code checkpointctl show}
+ * (cold cache), and the chart {@code bench.chart} (default docs/restore-bench.png) is drawn.
  *
  * <p>Everything it starts is removed at the end, also on failure, SIGINT or SIGTERM.
  * System properties: {@code bench.sizes} (MiB, default "64 512"), {@code bench.runs} (default 3).
@@ -43,28 +49,38 @@ public final class RestoreBench {
     private volatile boolean stopping;
     private volatile boolean interrupted;
 
-    /** One size's result: the runs of each side, or the exact error that ended a side's runs. */
-    private record Row(int mib, long archiveBytes, List<RestoreTrial.Timing> stock, List<RestoreTrial.Timing> shim,
-            List<String> errors) {
+    /** One size's result: the runs of each side (in {@code sides} order), and the errors that ended a side's runs. */
+    private record Row(int mib, long archiveBytes, List<Side> sides, List<String> errors) {
+    }
+
+    /**
+     * One side of the comparison: stock containerd (handler runc, image = archive path) or a
+     * restore-shim handler (the bench image and the annotation); {@code stateDir} is the
+     * restore-shim state dir whose daemon log gives the tmpfs bytes, null for stock.
+     */
+    private record SideSpec(String label, String handler, Path stateDir) {
+        boolean stock() {
+            return stateDir == null;
+        }
     }
 
     /** A side's runs; after its first failure a side is not tried again for this size. */
     private static final class Side {
-        final String name;
+        final SideSpec spec;
         final List<RestoreTrial.Timing> timings = new ArrayList<>();
         String error;
 
-        Side(String name) {
-            this.name = name;
+        Side(SideSpec spec) {
+            this.spec = spec;
         }
 
         String describe() {
             if (error != null) {
-                return name + " FAILED";
+                return spec.label() + " FAILED";
             }
             RestoreTrial.Timing t = timings.getLast();
-            return "%s create %.0f + start %.0f ms (tick %d visible %.0f ms)".formatted(name, t.createMs(), t.startMs(),
-                    t.firstTick(), t.visibleMs());
+            return "%s %.0f+%.0f ms (tick %d, visible %.0f ms, wrote %s, tmpfs %s)".formatted(spec.label(), t.createMs(),
+                    t.startMs(), t.firstTick(), t.visibleMs(), mib(t.writtenBytes()), t.tmpfsBytes() < 0 ? "-" : mib(t.tmpfsBytes()));
         }
     }
 
@@ -129,8 +145,16 @@ public final class RestoreBench {
         LocalRegistry registry = resources.own(LocalRegistry.start(podman, TestEnvironment.workDir()));
         TestImages images = TestImages.buildAndPush(registry, TestEnvironment.workDir());
         BenchImage bench = BenchImage.buildAndPush(registry);
-        PrivateContainerd containerd = resources.own(PrivateContainerd.start("bench", Handler.RESTORE_TTRPC, registry.host(), images.pause()));
+        List<ShimVariant> variants = List.of(ShimVariant.TMPFS, ShimVariant.EROFS_READAHEAD);
+        PrivateContainerd containerd = resources.own(PrivateContainerd.start("bench", Handler.RESTORE_TTRPC,
+                registry.host(), images.pause(), dir -> variants.stream().map(v -> v.install(dir, launcher))
+                        .reduce("", String::concat)));
         resources.own(() -> PodStartDemo.stopDaemon(containerd));
+        variants.forEach(v -> resources.own(() -> ShimVariant.stopDaemons(v.stateDir(containerd.dir()))));
+        List<SideSpec> sides = new ArrayList<>();
+        sides.add(new SideSpec("stock", RUNC, null));
+        sides.add(new SideSpec("restore-shim EROFS", RESTORE, containerd.shimState()));
+        variants.forEach(v -> sides.add(new SideSpec(v.label(), v.criName(), v.stateDir(containerd.dir()))));
         Path archives = Files.createTempDirectory(Path.of("/tmp"), "restore-bench-");
         resources.own(() -> deleteTree(archives));
         KubeletFlow kubelet = new KubeletFlow(containerd);
@@ -139,22 +163,38 @@ public final class RestoreBench {
         System.out.printf("  containerd in %s, image %s, archives in %s%n", containerd.dir(), bench.ref(), archives);
 
         List<Row> rows = new ArrayList<>();
+        int largest = Arrays.stream(sizes).max().orElseThrow();
+        String inspect = "";
         for (int mib : sizes) {
             checkNotStopping();
-            rows.add(measureSize(containerd, bench, archives, mib, runs));
+            Path archive = archives.resolve("bench-" + mib + ".tar");
+            try {
+                rows.add(measureSize(containerd, bench, archive, mib, runs, sides));
+                if (mib == largest) {
+                    inspect = inspectVsCheckpointctl(archive);
+                }
+            } finally {
+                Files.deleteIfExists(archive);
+            }
         }
         System.out.printf("== result: median of %d run%s per cell, page cache dropped before each restore, %s%n",
                 runs, runs == 1 ? "" : "s", Instant.now().truncatedTo(ChronoUnit.SECONDS));
-        table(rows).forEach(l -> System.out.println("  " + l));
-        System.out.println("  create+start = CreateContainer + StartContainer; visible = CreateContainer .. first tick in the new log;"
-                + " ratio = restore-shim / stock");
+        System.out.println("  create+start = CreateContainer + StartContainer (ratio: to stock)");
+        table(rows, RestoreTrial.Timing::createStartMs).forEach(l -> System.out.println("  " + l));
+        System.out.println("  visible = CreateContainer .. first tick in the new log (ratio: to stock)");
+        table(rows, RestoreTrial.Timing::visibleMs).forEach(l -> System.out.println("  " + l));
+        System.out.println("  written = bytes written to real disks (/proc/diskstats, host-wide, sync before reading) from"
+                + " CreateContainer to the visible tick; tmpfs = the daemon's staged_bytes; median");
+        bytesTable(rows).forEach(l -> System.out.println("  " + l));
+        rows.forEach(r -> r.errors().forEach(e -> System.out.println("  FAILED %d MiB %s".formatted(r.mib(), e))));
+        System.out.println("  " + inspect);
+        chart(rows, runs);
     }
 
-    private Row measureSize(PrivateContainerd containerd, BenchImage bench, Path archives, int mib, int runs)
-            throws IOException {
+    private Row measureSize(PrivateContainerd containerd, BenchImage bench, Path archive, int mib, int runs,
+            List<SideSpec> specs) throws IOException {
         System.out.printf("== %d MiB%n", mib);
         RestoreTrial source = RestoreTrial.pod(containerd, "src-" + mib, RUNC, Map.of());
-        Path archive = archives.resolve("bench-" + mib + ".tar");
         try {
             source.create(bench.ref(), mib);
             source.start();
@@ -169,24 +209,57 @@ public final class RestoreBench {
         } finally {
             source.remove();
         }
-        Side stock = new Side("stock");
-        Side shim = new Side("restore-shim");
-        try {
-            for (int run = 1; run <= runs && (stock.error == null || shim.error == null); run++) {
-                String suffix = mib + "-" + run;
+        List<Side> sides = specs.stream().map(Side::new).toList();
+        for (int run = 1; run <= runs && sides.stream().anyMatch(side -> side.error == null); run++) {
+            for (Side side : sides) {
                 checkNotStopping();
-                attempt(stock, () -> trial(containerd, "stock-" + suffix, RUNC, Map.of(), archive.toString(), mib));
-                checkNotStopping();
-                attempt(shim, () -> trial(containerd, "shim-" + suffix, RESTORE, Map.of(ANNOTATION, archive.toString()),
-                        bench.ref(), mib));
-                System.out.printf("  run %d/%d: %s; %s%n", run, runs, stock.describe(), shim.describe());
+                String name = (side.spec.stock() ? "stock" : side.spec.handler()) + "-" + mib + "-" + run;
+                attempt(side, () -> side.spec.stock()
+                        ? trial(containerd, name, side.spec, Map.of(), archive.toString(), mib)
+                        : trial(containerd, name, side.spec, Map.of(ANNOTATION, archive.toString()), bench.ref(), mib));
             }
-            List<String> errors = Stream.of(stock, shim).filter(side -> side.error != null)
-                    .map(side -> side.name + ": " + side.error).toList();
-            errors.forEach(e -> System.out.println("  FAILED " + e));
-            return new Row(mib, Files.size(archive), stock.timings, shim.timings, errors);
-        } finally {
-            Files.deleteIfExists(archive);
+            System.out.printf("  run %d/%d: %s%n", run, runs,
+                    String.join("; ", sides.stream().map(Side::describe).toList()));
+        }
+        List<String> errors = sides.stream().filter(side -> side.error != null)
+                .map(side -> side.spec.label() + ": " + side.error).toList();
+        errors.forEach(e -> System.out.println("  FAILED " + e));
+        return new Row(mib, Files.size(archive), sides, errors);
+    }
+
+    /** {@code restore-shim inspect} and {@code checkpointctl show} on {@code archive}, page cache dropped before each. */
+    private static String inspectVsCheckpointctl(Path archive) throws IOException {
+        Path cli = ShimInstall.prefix().resolve("bin").resolve("restore-shim");
+        dropCaches();
+        long t0 = System.nanoTime();
+        HostCommand.of(cli.toString(), "inspect", archive.toString()).withTimeout(Duration.ofMinutes(2)).check();
+        double inspectMs = (System.nanoTime() - t0) / 1e6;
+        dropCaches();
+        long t1 = System.nanoTime();
+        HostCommand.of("checkpointctl", "show", archive.toString()).withTimeout(Duration.ofMinutes(5)).check();
+        double ctlMs = (System.nanoTime() - t1) / 1e6;
+        return ("inspect vs checkpointctl on the %d MiB archive, cold cache: restore-shim inspect %.0f ms (a JVM start"
+                + " included), checkpointctl show %.0f ms: %.1fx faster").formatted(Files.size(archive) >> 20, inspectMs, ctlMs,
+                ctlMs / inspectMs);
+    }
+
+    /** docs/restore-bench.png (or {@code bench.chart}): median create+start per size and side. */
+    private static void chart(List<Row> rows, int runs) {
+        Path png = Path.of(System.getProperty("bench.chart",
+                TestEnvironment.repoDir().resolve("docs/restore-bench.png").toString()));
+        List<RestoreChart.Series> series = new ArrayList<>();
+        for (int i = 0; i < rows.getFirst().sides().size(); i++) {
+            int side = i;
+            series.add(new RestoreChart.Series(rows.getFirst().sides().get(i).spec.label(), rows.stream()
+                    .map(r -> r.sides().get(side).timings)
+                    .map(t -> t.isEmpty() ? Double.NaN : median(t, RestoreTrial.Timing::createStartMs)).toList()));
+        }
+        try {
+            RestoreChart.write(png, rows.stream().map(Row::mib).toList(), series,
+                    "median of " + runs + ", page cache dropped before each restore");
+            System.out.println("  chart: " + png);
+        } catch (IOException | RuntimeException e) {
+            System.out.println("  chart: FAILED " + png + ": " + e);
         }
     }
 
@@ -206,12 +279,13 @@ public final class RestoreBench {
         }
     }
 
-    private static RestoreTrial.Timing trial(PrivateContainerd containerd, String name, String handler,
+    private static RestoreTrial.Timing trial(PrivateContainerd containerd, String name, SideSpec side,
             Map<String, String> annotations, String image, int mib) throws IOException {
-        RestoreTrial pod = RestoreTrial.pod(containerd, name, handler, annotations);
+        RestoreTrial pod = RestoreTrial.pod(containerd, name, side.handler(), annotations);
         try {
             dropCaches();
-            return pod.restore(image, mib);
+            RestoreTrial.Timing t = pod.restore(image, mib);
+            return side.stock() ? t : t.withTmpfs(ShimVariant.stagedBytes(side.stateDir(), pod.containerId()));
         } finally {
             pod.remove();
         }
@@ -221,23 +295,66 @@ public final class RestoreBench {
         HostCommand.of("sh", "-c", "sync; echo 3 > /proc/sys/vm/drop_caches").check();
     }
 
-    private static List<String> table(List<Row> rows) {
-        List<String> lines = new ArrayList<>();
-        lines.add("| size | archive | stock create+start | restore-shim create+start | ratio | stock visible | restore-shim visible | ratio |");
-        lines.add("|---:|---:|---:|---:|---:|---:|---:|---:|");
-        for (Row r : rows) {
-            String stock = cell(r.stock(), RestoreTrial.Timing::createStartMs);
-            String shim = cell(r.shim(), RestoreTrial.Timing::createStartMs);
-            String stockSeen = cell(r.stock(), RestoreTrial.Timing::visibleMs);
-            String shimSeen = cell(r.shim(), RestoreTrial.Timing::visibleMs);
-            lines.add("| %d MiB | %d MiB | %s | %s | %s | %s | %s | %s |".formatted(r.mib(), r.archiveBytes() >> 20,
-                    stock, shim, ratio(r.shim(), r.stock(), RestoreTrial.Timing::createStartMs), stockSeen, shimSeen,
-                    ratio(r.shim(), r.stock(), RestoreTrial.Timing::visibleMs)));
+    private static List<String> table(List<Row> rows, ToDoubleFunction<RestoreTrial.Timing> value) {
+        List<Side> head = rows.getFirst().sides();
+        StringBuilder h = new StringBuilder("| size | archive | ").append(head.getFirst().spec.label()).append(" |");
+        StringBuilder rule = new StringBuilder("|---:|---:|---:|");
+        for (Side side : head.subList(1, head.size())) {
+            h.append(' ').append(side.spec.label()).append(" | ratio |");
+            rule.append("---:|---:|");
         }
+        List<String> lines = new ArrayList<>(List.of(h.toString(), rule.toString()));
         for (Row r : rows) {
-            r.errors().forEach(e -> lines.add("%d MiB %s".formatted(r.mib(), e)));
+            List<RestoreTrial.Timing> stock = r.sides().getFirst().timings;
+            StringBuilder l = new StringBuilder("| %d MiB | %d MiB | %s |".formatted(r.mib(), r.archiveBytes() >> 20,
+                    cell(stock, value)));
+            for (Side side : r.sides().subList(1, r.sides().size())) {
+                l.append(" %s | %s |".formatted(cell(side.timings, value), ratio(side.timings, stock, value)));
+            }
+            lines.add(l.toString());
         }
         return lines;
+    }
+
+    private static List<String> bytesTable(List<Row> rows) {
+        List<Side> head = rows.getFirst().sides();
+        StringBuilder h = new StringBuilder("| size |");
+        StringBuilder rule = new StringBuilder("|---:|");
+        for (Side side : head) {
+            h.append(' ').append(side.spec.label()).append(" written |");
+            rule.append("---:|");
+        }
+        for (Side side : head.subList(1, head.size())) {
+            h.append(' ').append(side.spec.label()).append(" tmpfs |");
+            rule.append("---:|");
+        }
+        List<String> lines = new ArrayList<>(List.of(h.toString(), rule.toString()));
+        for (Row r : rows) {
+            StringBuilder l = new StringBuilder("| %d MiB |".formatted(r.mib()));
+            for (Side side : r.sides()) {
+                l.append(' ').append(bytesCell(side.timings, RestoreTrial.Timing::writtenBytes)).append(" |");
+            }
+            for (Side side : r.sides().subList(1, r.sides().size())) {
+                l.append(' ').append(bytesCell(side.timings, RestoreTrial.Timing::tmpfsBytes)).append(" |");
+            }
+            lines.add(l.toString());
+        }
+        return lines;
+    }
+
+    private static String bytesCell(List<RestoreTrial.Timing> timings, java.util.function.ToLongFunction<RestoreTrial.Timing> value) {
+        if (timings.isEmpty()) {
+            return "failed";
+        }
+        String all = String.join("/", timings.stream().map(t -> mib(value.applyAsLong(t))).toList());
+        return mib((long) median(timings, t -> value.applyAsLong(t))) + " (" + all + ")";
+    }
+
+    private static String mib(long bytes) {
+        if (bytes < 0) {
+            return "?";
+        }
+        return bytes < (1 << 20) ? "%.2f MiB".formatted(bytes / 1048576.0) : "%.0f MiB".formatted(bytes / 1048576.0);
     }
 
     private static String cell(List<RestoreTrial.Timing> timings, java.util.function.ToDoubleFunction<RestoreTrial.Timing> value) {

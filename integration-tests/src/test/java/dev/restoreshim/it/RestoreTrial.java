@@ -35,10 +35,21 @@ final class RestoreTrial {
     /** Generous: CRIU reads 2 GiB of pages from a cold disk. */
     private static final Duration CALL_LIMIT = Duration.ofMinutes(10);
 
-    /** What one create+start took. */
-    record Timing(double createMs, double startMs, double visibleMs, long firstTick) {
+    /**
+     * What one create+start took.
+     *
+     * @param writtenBytes bytes written to the host's real disks from just before CreateContainer
+     *     until the tick was visible (after a sync; see {@link DiskWrites})
+     * @param tmpfsBytes the tmpfs bytes restore-shim staged for this restore (its
+     *     {@code event=restored} line), -1 when not known (stock)
+     */
+    record Timing(double createMs, double startMs, double visibleMs, long firstTick, long writtenBytes, long tmpfsBytes) {
         double createStartMs() {
             return createMs + startMs;
+        }
+
+        Timing withTmpfs(long bytes) {
+            return new Timing(createMs, startMs, visibleMs, firstTick, writtenBytes, bytes);
         }
     }
 
@@ -104,6 +115,7 @@ final class RestoreTrial {
      * afresh (its "filled" line) instead of continuing.
      */
     Timing restore(String image, int mib) throws IOException {
+        long sectors = DiskWrites.sectors();
         long t0 = System.nanoTime();
         double create = create(image, mib);
         double start = start();
@@ -112,7 +124,8 @@ final class RestoreTrial {
         if (content.contains(BenchImage.FILLED)) {
             throw new IllegalStateException("the restored app started afresh instead of continuing; log " + log + ":\n" + content);
         }
-        return new Timing(create, start, visible, firstTick(content));
+        long written = DiskWrites.bytesSince(sectors);
+        return new Timing(create, start, visible, firstTick(content), written, -1);
     }
 
     /** Polls the log every 10 ms until {@code test} holds; returns its content. */

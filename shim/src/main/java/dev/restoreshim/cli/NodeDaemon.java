@@ -35,7 +35,13 @@ import dev.restoreshim.overlay.DeltaLayer;
 import dev.restoreshim.restore.RestoreEnvironment;
 import dev.restoreshim.restore.Restorer;
 import dev.restoreshim.sys.LinuxFileOps;
+import dev.restoreshim.sys.Fds;
 import dev.restoreshim.sys.LinuxFsMounts;
+import dev.restoreshim.sys.LinuxPageCache;
+import dev.restoreshim.sys.ProcessLauncher;
+import dev.restoreshim.sys.Reaper;
+import dev.restoreshim.restore.ImageChoice;
+import dev.restoreshim.restore.ImagePolicy;
 import dev.restoreshim.task.TaskService;
 import dev.restoreshim.task.TaskStore;
 import dev.restoreshim.ttrpc.TtrpcDispatcher;
@@ -117,7 +123,8 @@ public final class NodeDaemon implements AutoCloseable {
      * opened, the daemon logs {@code event=restores_disabled}, serves ordinary creates, and refuses
      * restore requests with that reason.
      */
-    private TaskRuntime restoring(TaskRuntime runtime, ShimConfig config) {
+    private TaskRuntime restoring(TaskRuntime runtime, ShimConfig config, ProcessLauncher launcher, Reaper reaper,
+                                  Fds fds) {
         RestoreSettings rs = config.restore();
         DeltaCache cache;
         try {
@@ -127,9 +134,14 @@ public final class NodeDaemon implements AutoCloseable {
             log.error("event=restores_disabled cache_dir={} reason=\"{}\"", rs.cacheDir(), e.getMessage());
             return RestoringTaskRuntime.disabled(runtime, "delta cache " + rs.cacheDir() + ": " + e.getMessage());
         }
+        var images = ImagePolicy.forHost(ImageChoice.valueOf(rs.images().name()), rs.cacheDir().resolve("erofs"),
+                launcher, reaper, fds, new LinuxSignals(), rs.readahead() ? new LinuxPageCache() : null);
+        log.info("event=restore_images choice={} erofs={} readahead={}", rs.images().configName(),
+                images.erofs() != null ? "available" : "\"unavailable: " + images.erofsUnavailable() + "\"",
+                images.pageCache() != null);
         var env = new RestoreEnvironment(new LinuxMounts(), new LinuxFsMounts(), new LinuxFileOps(), cache,
                 dir.resolve("restore"), rs.cacheDir().resolve("scratch"), rs.tmpfsSizeLimitBytes(),
-                EntryPolicy.defaults(), DeltaLayer.Limits.DEFAULT);
+                EntryPolicy.defaults(), DeltaLayer.Limits.DEFAULT, images);
         return new RestoringTaskRuntime(runtime, new Restorer(env));
     }
 
@@ -152,7 +164,7 @@ public final class NodeDaemon implements AutoCloseable {
         var runtime = new OciTaskRuntime(settings -> new Runc(settings, launcher, reaper, fds, dir.resolve("runc.log"))
                 .withDeadlines(RuncDeadlines.DEFAULT, signals),
                 Path.of(config.runtime()), config.runtimeRoot(), false, template, CgroupMetrics.host());
-        tasks = new TaskService(restoring(runtime, config), new TaskStore(dir), publisher::send, oom,
+        tasks = new TaskService(restoring(runtime, config, launcher, reaper, fds), new TaskStore(dir), publisher::send, oom,
                 () -> log.debug("event=idle_shutdown_ignored reason=\"the node daemon stays warm for the next task\""));
         tasks.configOrigin(config.origin());
         tasks.adoptAll();

@@ -22,7 +22,7 @@ import tools.jackson.dataformat.toml.TomlMapper;
 public final class ConfigFile {
     private static final Set<String> TOP_KEYS = Set.of("state_dir", "runtime", "runtime_root", "criu",
             "protocol", "log_level", "java", "java_options", "restore");
-    private static final Set<String> RESTORE_KEYS = Set.of("cache_dir", "tmpfs_size_limit");
+    private static final Set<String> RESTORE_KEYS = Set.of("cache_dir", "tmpfs_size_limit", "images", "readahead");
     private static final TomlMapper TOML = new TomlMapper();
 
     private ConfigFile() {
@@ -104,7 +104,29 @@ public final class ConfigFile {
                 throw new ConfigException(origin, "restore.tmpfs_size_limit",
                         "must be at least 1M, got " + limit + " bytes");
             }
-            return new RestoreSettings(cacheDir, limit);
+            return new RestoreSettings(cacheDir, limit, images(table.get("images")),
+                    bool("restore.readahead", table.get("readahead"), false));
+        }
+
+        private RestoreSettings.Images images(JsonNode node) {
+            String value = string("restore.images", node, "auto");
+            for (RestoreSettings.Images i : RestoreSettings.Images.values()) {
+                if (i.configName().equals(value)) {
+                    return i;
+                }
+            }
+            throw new ConfigException(origin, "restore.images",
+                    "must be one of \"auto\", \"tmpfs\", \"erofs\", got \"" + value + "\"");
+        }
+
+        private boolean bool(String key, JsonNode node, boolean fallback) {
+            if (node == null) {
+                return fallback;
+            }
+            if (!node.isBoolean()) {
+                throw new ConfigException(origin, key, "must be true or false, got " + kind(node));
+            }
+            return node.booleanValue();
         }
 
         private void rejectUnknown(JsonNode table, String prefix, Set<String> known) {

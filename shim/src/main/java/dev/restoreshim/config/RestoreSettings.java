@@ -1,17 +1,21 @@
 package dev.restoreshim.config;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
- * The {@code [restore]} table. Parsed and validated now; the restore path uses it in the next
- * issue.
+ * The {@code [restore]} table.
  *
  * @param cacheDir where extracted filesystem deltas are kept, shared read-only between restores
  *     (one directory per checkpoint digest); absolute
  * @param tmpfsSizeLimitBytes the size cap of one restore's CRIU staging tmpfs, in bytes; at least 1 MiB
+ * @param images where CRIU reads a restore's images from ({@code restore.images})
+ * @param readahead whether an EROFS restore asks the kernel to read the page images ahead while
+ *     the rest of the restore runs ({@code restore.readahead}; off by default: the restore
+ *     benchmark measured it slower, see docs/restore.md)
  */
-public record RestoreSettings(Path cacheDir, long tmpfsSizeLimitBytes) {
+public record RestoreSettings(Path cacheDir, long tmpfsSizeLimitBytes, Images images, boolean readahead) {
     /** Default cache directory: on disk, not under the tmpfs state directory. */
     public static final Path DEFAULT_CACHE_DIR = Path.of("/var/lib/restore-shim/cache");
     /** Default staging tmpfs cap: 1 GiB. */
@@ -19,9 +23,25 @@ public record RestoreSettings(Path cacheDir, long tmpfsSizeLimitBytes) {
     /** Smallest accepted staging tmpfs cap: 1 MiB. */
     public static final long MIN_TMPFS_SIZE_LIMIT = 1L << 20;
 
+    /** The values of {@code restore.images}. */
+    public enum Images {
+        /** EROFS in place for an uncompressed archive when the host supports it, else tmpfs. */
+        AUTO,
+        /** Always stage the images into a per-restore tmpfs. */
+        TMPFS,
+        /** Always mount an uncompressed archive as EROFS; a compressed one or a host without EROFS is refused. */
+        EROFS;
+
+        /** The config spelling: {@code "auto"}, {@code "tmpfs"}, {@code "erofs"}. */
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     /** Validates; a bad value raises a {@link ConfigException} with origin "settings". */
     public RestoreSettings {
         Objects.requireNonNull(cacheDir, "cacheDir");
+        Objects.requireNonNull(images, "images");
         if (!cacheDir.isAbsolute()) {
             throw new ConfigException("settings", "restore.cache_dir", "must be an absolute path, got \"" + cacheDir + "\"");
         }
@@ -31,7 +51,12 @@ public record RestoreSettings(Path cacheDir, long tmpfsSizeLimitBytes) {
         }
     }
 
-    /** The defaults: {@link #DEFAULT_CACHE_DIR} and {@link #DEFAULT_TMPFS_SIZE_LIMIT}. */
+    /** The given cache and cap, {@code images = "auto"}, readahead off. */
+    public RestoreSettings(Path cacheDir, long tmpfsSizeLimitBytes) {
+        this(cacheDir, tmpfsSizeLimitBytes, Images.AUTO, false);
+    }
+
+    /** The defaults: {@link #DEFAULT_CACHE_DIR}, {@link #DEFAULT_TMPFS_SIZE_LIMIT}, auto, readahead off. */
     public static RestoreSettings defaults() {
         return new RestoreSettings(DEFAULT_CACHE_DIR, DEFAULT_TMPFS_SIZE_LIMIT);
     }

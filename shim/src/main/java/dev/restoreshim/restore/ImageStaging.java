@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * else of the archive. The tmpfs is unmounted by {@link #close} (idempotent) as soon as
  * {@code runc restore} has returned: CRIU has copied the pages into the process by then.
  */
-public final class ImageStaging implements AutoCloseable {
+public final class ImageStaging implements CriuImages {
     private static final Logger LOG = LoggerFactory.getLogger(ImageStaging.class);
     /** The archive directory holding the CRIU images. */
     static final String PREFIX = "checkpoint/";
@@ -79,8 +79,14 @@ public final class ImageStaging implements AutoCloseable {
     }
 
     /** The directory CRIU reads its images from. */
+    @Override
     public Path dir() {
         return dir;
+    }
+
+    @Override
+    public long tmpfsBytes() {
+        return stagedBytes;
     }
 
     /** Bytes written so far. */

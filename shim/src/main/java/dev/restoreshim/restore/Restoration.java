@@ -6,8 +6,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A container created for a restore, with what its restore holds: the overlay mount, the delta
- * lease, scratch dirs and, until Start has run, the staging tmpfs. {@link #afterStart} drops the
- * staging tmpfs and logs the phase timings; {@link #close} releases the rest (at Delete, or when
+ * lease, scratch dirs and, until Start has run, the {@link CriuImages}. {@link #afterStart} releases
+ * the images and logs the phase timings; {@link #close} releases the rest (at Delete, or when
  * the create is abandoned), newest first.
  *
  * @param <C> the container type
@@ -18,14 +18,14 @@ public final class Restoration<C> implements AutoCloseable {
     private final String label;
     private final C container;
     private final CleanupStack resources;
-    private final ImageStaging staging;
+    private final CriuImages images;
     private volatile RestoreTimings timings;
 
-    Restoration(String label, C container, CleanupStack resources, ImageStaging staging, RestoreTimings timings) {
+    Restoration(String label, C container, CleanupStack resources, CriuImages images, RestoreTimings timings) {
         this.label = label;
         this.container = container;
         this.resources = resources;
-        this.staging = staging;
+        this.images = images;
         this.timings = timings;
     }
 
@@ -41,25 +41,27 @@ public final class Restoration<C> implements AutoCloseable {
 
     /**
      * Called when the init's Start (the restore) has returned, successfully or not: unmounts the
-     * staging tmpfs and logs the timings.
+     * CRIU images (tmpfs or EROFS mount) and logs the timings.
      */
     public void afterStart(long restoreMs, boolean succeeded) {
-        if (staging != null) {
+        if (images != null) {
             try {
-                staging.close();
+                images.close();
             } catch (RuntimeException e) {
-                LOG.warn("event=restore_staging_release_failed {} reason=\"{}\"", label, e.getMessage());
+                LOG.warn("event=restore_images_release_failed {} images={} reason=\"{}\"", label, images.kind(),
+                        e.getMessage());
             }
         }
         timings = timings.withRestore(restoreMs);
+        String kind = images == null ? "directory" : images.kind();
         if (succeeded) {
-            LOG.info("event=restored {} {}", label, timings.logFields());
+            LOG.info("event=restored {} images={} {}", label, kind, timings.logFields());
         } else {
-            LOG.warn("event=restore_failed {} {}", label, timings.logFields());
+            LOG.warn("event=restore_failed {} images={} {}", label, kind, timings.logFields());
         }
     }
 
-    /** Releases everything the restore holds (overlay, lease, scratch, staging if still there). */
+    /** Releases everything the restore holds (overlay, lease, scratch, images if still there). */
     @Override
     public void close() {
         resources.close();

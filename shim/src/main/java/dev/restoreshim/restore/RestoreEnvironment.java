@@ -17,15 +17,16 @@ import java.util.Objects;
  * @param fsMounts the new mount API (overlay with many layers)
  * @param files metadata calls for delta extraction (whiteouts, owners, xattrs)
  * @param cache the node's delta cache
- * @param stagingRoot where per-restore tmpfs mounts go ({@code <daemon dir>/restore})
+ * @param stagingRoot where per-restore tmpfs and EROFS mounts go ({@code <daemon dir>/restore})
  * @param scratchRoot where upper and work dirs go for a rootfs given as a read-only bind mount
  *     (on disk, beside the cache)
  * @param tmpfsCapBytes size of each staging tmpfs ({@code restore.tmpfs_size_limit})
  * @param policy checks on archive entries
  * @param deltaLimits caps on delta extraction
+ * @param images where CRIU reads the images of an archive restore ({@code restore.images})
  */
 public record RestoreEnvironment(Mounts mounts, FsMounts fsMounts, FileOps files, DeltaCache cache, Path stagingRoot,
-        Path scratchRoot, long tmpfsCapBytes, EntryPolicy policy, DeltaLayer.Limits deltaLimits) {
+        Path scratchRoot, long tmpfsCapBytes, EntryPolicy policy, DeltaLayer.Limits deltaLimits, ImagePolicy images) {
     public RestoreEnvironment {
         Objects.requireNonNull(mounts, "mounts");
         Objects.requireNonNull(fsMounts, "fsMounts");
@@ -35,8 +36,16 @@ public record RestoreEnvironment(Mounts mounts, FsMounts fsMounts, FileOps files
         Objects.requireNonNull(scratchRoot, "scratchRoot");
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(deltaLimits, "deltaLimits");
+        Objects.requireNonNull(images, "images");
         if (tmpfsCapBytes <= 0) {
             throw new IllegalArgumentException("tmpfsCapBytes must be positive: " + tmpfsCapBytes);
         }
+    }
+
+    /** An environment whose archive restores always stage their images in tmpfs. */
+    public RestoreEnvironment(Mounts mounts, FsMounts fsMounts, FileOps files, DeltaCache cache, Path stagingRoot,
+                              Path scratchRoot, long tmpfsCapBytes, EntryPolicy policy, DeltaLayer.Limits deltaLimits) {
+        this(mounts, fsMounts, files, cache, stagingRoot, scratchRoot, tmpfsCapBytes, policy, deltaLimits,
+                ImagePolicy.tmpfsOnly());
     }
 }

@@ -7,12 +7,13 @@ package dev.restoreshim.restore;
  * @param indexMs opening the archive and indexing its headers
  * @param deltaMs extracting the filesystem delta into the cache (near 0 when cached)
  * @param mountMs mounting the container's overlay
- * @param stageMs streaming the CRIU images into the staging tmpfs
+ * @param stageMs preparing the CRIU images: streaming them into the staging tmpfs, or building
+ *     (when not cached) the EROFS metadata and mounting the archive in place
  * @param createMs preparing the container (stdio, restore state) before Start
  * @param restoreMs {@code runc restore} (CRIU) at Start
  * @param totalMs from the Create call to the end of Start's restore, without the time between them
  * @param deltaCached whether the delta came from the cache
- * @param stagedBytes bytes of CRIU images staged
+ * @param stagedBytes bytes of CRIU images staged in tmpfs (0 when read in place)
  */
 public record RestoreTimings(long indexMs, long deltaMs, long mountMs, long stageMs, long createMs, long restoreMs,
         long totalMs, boolean deltaCached, long stagedBytes) {

@@ -22,13 +22,15 @@ import org.slf4j.LoggerFactory;
  * Turns a Create that names a checkpoint into a container that restores at Start, without
  * unpacking the archive:
  * <ol>
- *   <li>index: open the archive (an uncompressed tar is indexed from its headers), and refuse at
- *       once when its CRIU images exceed the staging cap;</li>
+ *   <li>index: open the archive (an uncompressed tar is indexed from its headers), choose where
+ *       CRIU reads its images ({@link ImagePolicy}), and refuse at once when images bound for
+ *       tmpfs exceed the staging cap, or images read in place are not plain files;</li>
  *   <li>delta: extract {@code rootfs-diff.tar} once per archive key ({@link ArchiveKey}) into the
  *       {@link DeltaCache}, and lease it;</li>
  *   <li>mount: the overlay with the delta as top lower layer above the request's image layers,
  *       with the request's upper and work, on {@code <bundle>/rootfs};</li>
- *   <li>stage: stream only {@code checkpoint/*} into a per-restore tmpfs;</li>
+ *   <li>images ({@link CriuImages}): mount an uncompressed archive in place as EROFS (and read its
+ *       page images ahead), or stream only {@code checkpoint/*} into a per-restore tmpfs;</li>
  *   <li>create: the container, with an empty rootfs list (it is mounted) and the staged images
  *       as its checkpoint, so its Start runs {@code runc restore}.</li>
  * </ol>
@@ -59,7 +61,8 @@ public final class Restorer {
         long t0 = System.nanoTime();
         if (request.source() == RestoreRequest.Source.IMAGES_DIR) {
             C c = create.apply(withCheckpoint(spec, spec.rootfs(), request.path()));
-            return new Restoration<>(label, c, new CleanupStack(), null, RestoreTimings.forDirectory(ms(t0)));
+            return new Restoration<>(label, c, new CleanupStack(), new DirectoryImages(request.path()),
+                    RestoreTimings.forDirectory(ms(t0)));
         }
         if (request.source() == RestoreRequest.Source.RESTORE_IMAGE) {
             try {
@@ -128,9 +131,14 @@ public final class Restorer {
         }
         CheckpointArchive archive = CheckpointArchive.open(path, env.policy());
         resources.push("close archive " + path, archive::close);
-        long required = ImageStaging.requiredBytes(archive);
-        if (required > env.tmpfsCapBytes()) {
-            throw ImageStaging.overCap(path.toString(), required, env.tmpfsCapBytes());
+        ImagePolicy.Kind kind = env.images().kindFor(archive);
+        if (kind == ImagePolicy.Kind.TMPFS) {
+            long required = ImageStaging.requiredBytes(archive);
+            if (required > env.tmpfsCapBytes()) {
+                throw ImageStaging.overCap(path.toString(), required, env.tmpfsCapBytes());
+            }
+        } else {
+            ImagePolicy.checkInPlaceMembers(archive);
         }
         long tIndex = System.nanoTime();
 
@@ -155,19 +163,45 @@ public final class Restorer {
         resources.push("unmount overlay " + rootfs, overlay::close);
         long tMount = System.nanoTime();
 
-        ImageStaging staging = ImageStaging.mount(env.mounts(),
-                env.stagingRoot().resolve(spec.namespace()).resolve(spec.id()), env.tmpfsCapBytes());
-        resources.push("unmount staging " + staging.dir(), staging::close);
-        long staged = staging.stage(archive);
-        archive.close(); // the archive is not read after staging; the stack's close is then a no-op
+        Path imagesAt = env.stagingRoot().resolve(spec.namespace()).resolve(spec.id());
+        CriuImages images = switch (kind) {
+            case TMPFS -> staged(archive, imagesAt, resources);
+            case EROFS -> inPlace(archive, key, imagesAt, resources, label);
+        };
+        archive.close(); // the archive is not read after this; the stack's close is then a no-op
         long tStage = System.nanoTime();
 
-        C c = create.apply(withCheckpoint(spec, List.of(), staging.dir()));
+        C c = create.apply(withCheckpoint(spec, List.of(), images.dir()));
         long tCreate = System.nanoTime();
         RestoreTimings timings = new RestoreTimings(ms(t0, tIndex), ms(tIndex, tDelta), ms(tDelta, tMount),
-                ms(tMount, tStage), ms(tStage, tCreate), -1, ms(t0, tCreate), !extracted[0], staged);
-        LOG.info("event=restore_prepared {} key={} overlay={} {}", label, key, overlay.method(), timings.logFields());
-        return new Restoration<>(label, c, resources, staging, timings);
+                ms(tMount, tStage), ms(tStage, tCreate), -1, ms(t0, tCreate), !extracted[0], images.tmpfsBytes());
+        LOG.info("event=restore_prepared {} key={} overlay={} images={} {}", label, key, overlay.method(),
+                images.kind(), timings.logFields());
+        return new Restoration<>(label, c, resources, images, timings);
+    }
+
+    /** The images copied into a per-restore tmpfs. */
+    private CriuImages staged(CheckpointArchive archive, Path dir, CleanupStack resources) {
+        ImageStaging staging = ImageStaging.mount(env.mounts(), dir, env.tmpfsCapBytes());
+        resources.push("unmount staging " + staging.dir(), staging::close);
+        staging.stage(archive);
+        return staging;
+    }
+
+    /**
+     * The archive mounted in place as EROFS (metadata built once per archive key), and readahead
+     * of its page images started when configured.
+     */
+    private CriuImages inPlace(CheckpointArchive archive, String key, Path dir, CleanupStack resources, String label) {
+        ErofsMetadata.Meta meta = env.images().erofs().forArchive(key, archive.path());
+        ErofsImages erofs = ErofsImages.mount(env.mounts(), meta.file(), archive.path(), dir);
+        resources.push("unmount erofs images " + erofs.mountPoint(), erofs::close);
+        if (env.images().pageCache() != null) {
+            erofs.readahead(PageReadahead.start(env.images().pageCache(),
+                    ImagePolicy.pageRanges(archive, erofs.dir()), ImagePolicy.readaheadLimit(), label));
+        }
+        LOG.debug("event=restore_images_in_place {} meta={} meta_cached={}", label, meta.file(), meta.cached());
+        return erofs;
     }
 
     private void extractDelta(CheckpointArchive archive, Path dir, OverlayStack stack) {

@@ -78,6 +78,10 @@ final class Native {
     static final MethodHandle MOVE_MOUNT = errno("move_mount",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT));
 
+    // page cache advice: returns an error number instead of setting errno
+    static final MethodHandle POSIX_FADVISE = plain("posix_fadvise",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
+
     // posix_spawn family: these return an error number instead of setting errno.
     static final MethodHandle POSIX_SPAWNP = plain("posix_spawnp",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));

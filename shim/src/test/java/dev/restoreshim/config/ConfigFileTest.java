@@ -59,6 +59,20 @@ class ConfigFileTest {
     }
 
     @Test
+    void parse_restoreImagesAndReadahead() {
+        RestoreSettings r = ConfigFile.parse("[restore]\nimages = \"tmpfs\"\nreadahead = false", "f").restore();
+        assertEquals(RestoreSettings.Images.TMPFS, r.images());
+        assertEquals(false, r.readahead());
+        assertEquals(RestoreSettings.Images.AUTO, ConfigFile.parse("", "f").restore().images());
+        assertEquals(false, ConfigFile.parse("", "f").restore().readahead(), "readahead is opt-in");
+        assertEquals(true, ConfigFile.parse("[restore]\nreadahead = true", "f").restore().readahead());
+        ConfigException e = bad("[restore]\nimages = \"squashfs\"");
+        assertTrue(e.getMessage().contains("restore.images"), e.getMessage());
+        assertTrue(e.getMessage().contains("must be one of \"auto\", \"tmpfs\", \"erofs\", got \"squashfs\""), e.getMessage());
+        assertTrue(bad("[restore]\nreadahead = \"yes\"").getMessage().contains("restore.readahead"));
+    }
+
+    @Test
     void parse_explicitRuntimeRoot_wins() {
         assertEquals(Path.of("/run/runc-x"), ConfigFile.parse("runtime_root = \"/run/runc-x\"", "f").runtimeRoot());
     }

@@ -1,0 +1,145 @@
+package dev.restoreshim.it;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * A restore-shim side of the restore benchmark with its own {@code [restore]} settings: a CRI
+ * handler {@code criName} whose {@code runtime_path} is a two-line wrapper that points the
+ * installed launcher at this variant's config ({@code RESTORE_SHIM_CONFIG}; the launcher reads
+ * no other), so it gets a node daemon of its own (own state dir, runc root and delta cache under
+ * {@code <instance>/shim-<criName>}).
+ *
+ * @param criName the CRI runtime handler name
+ * @param label the column label
+ * @param restoreToml extra lines of the {@code [restore]} table
+ */
+record ShimVariant(String criName, String label, String restoreToml) {
+    /** Images staged into tmpfs (cap raised to 3G so that 2 GiB checkpoints are measured too). */
+    static final ShimVariant TMPFS = new ShimVariant("restore-tmpfs", "restore-shim tmpfs",
+            "images = \"tmpfs\"\ntmpfs_size_limit = \"3G\"\n");
+    /** EROFS in place with readahead of the page images (off by default). */
+    static final ShimVariant EROFS_READAHEAD = new ShimVariant("restore-ra", "restore-shim EROFS + readahead",
+            "images = \"erofs\"\nreadahead = true\n");
+
+    private static final Pattern STAGED = Pattern.compile("staged_bytes=(\\d+)");
+
+    /** Where this variant keeps its config, wrapper, state, runc root and cache. */
+    Path home(Path instanceDir) {
+        return instanceDir.resolve("shim-" + criName);
+    }
+
+    /** The variant's restore-shim state dir (its daemon dirs are under {@code d/}). */
+    Path stateDir(Path instanceDir) {
+        return home(instanceDir).resolve("state");
+    }
+
+    /**
+     * Writes the config and the wrapper under {@link #home} and returns containerd's TOML for
+     * the handler (appended to the instance's config.toml).
+     */
+    String install(Path instanceDir, Path launcher) {
+        Path home = home(instanceDir);
+        Path config = home.resolve("config.toml");
+        Path wrapper = home.resolve("containerd-shim-" + criName + "-v2");
+        try {
+            Files.createDirectories(stateDir(instanceDir));
+            Files.writeString(config, """
+                    # restore-shim config of the benchmark variant %s
+                    state_dir = "%s"
+                    runtime_root = "%s"
+                    protocol = "ttrpc"
+                    runtime = "runc"
+                    criu = "criu"
+                    log_level = "%s"
+                    java = "%s"
+
+                    [restore]
+                    cache_dir = "%s"
+                    %s""".formatted(criName, stateDir(instanceDir), home.resolve("runc"),
+                    System.getProperty("it.shim.logLevel", "debug"),
+                    Path.of(System.getProperty("java.home"), "bin", "java"), home.resolve("cache"), restoreToml));
+            Files.writeString(wrapper, "#!/bin/sh\nRESTORE_SHIM_CONFIG='" + config + "' exec '" + launcher + "' \"$@\"\n");
+            Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("bench variant " + criName + ": " + e.getMessage(), e);
+        }
+        String table = "plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes." + criName;
+        return """
+
+                [%1$s]
+                  runtime_type = 'io.containerd.restore.v2'
+                  runtime_path = '%2$s'
+                  pod_annotations = ['%3$s*']
+                  sandboxer = 'podsandbox'
+
+                  [%1$s.options]
+                    ConfigPath = '%4$s'
+                """.formatted(table, wrapper, PrivateContainerd.ANNOTATION_PREFIX, config);
+    }
+
+    /** The daemon logs of a restore-shim state dir. */
+    static List<Path> daemonLogs(Path stateDir) {
+        Path daemons = stateDir.resolve("d");
+        if (!Files.isDirectory(daemons)) {
+            return List.of();
+        }
+        try (Stream<Path> dirs = Files.list(daemons)) {
+            return dirs.map(d -> d.resolve("daemon.log")).filter(Files::isRegularFile).toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    /**
+     * The tmpfs bytes the daemon staged for container {@code id}: {@code staged_bytes} of its
+     * {@code event=restored} line (0 for images read in place), or -1 when no such line is found.
+     */
+    static long stagedBytes(Path stateDir, String id) {
+        for (Path log : daemonLogs(stateDir)) {
+            try {
+                for (String line : Files.readAllLines(log).reversed()) {
+                    if (line.contains("event=restored ") && line.contains(" id=" + id + " ")) {
+                        Matcher m = STAGED.matcher(line);
+                        return m.find() ? Long.parseLong(m.group(1)) : -1;
+                    }
+                }
+            } catch (IOException e) {
+                return -1;
+            }
+        }
+        return -1;
+    }
+
+    /** Stops the node daemons of a state dir (SIGTERM, then SIGKILL after 15 s). */
+    static void stopDaemons(Path stateDir) {
+        Path daemons = stateDir.resolve("d");
+        if (!Files.isDirectory(daemons)) {
+            return;
+        }
+        try (Stream<Path> dirs = Files.list(daemons)) {
+            for (Path d : dirs.toList()) {
+                Path pid = d.resolve("daemon.pid");
+                if (Files.isRegularFile(pid)) {
+                    ProcessHandle.of(Long.parseLong(Files.readString(pid).strip())).ifPresent(p -> {
+                        p.destroy();
+                        try {
+                            p.onExit().get(15, java.util.concurrent.TimeUnit.SECONDS);
+                        } catch (Exception e) {
+                            p.destroyForcibly();
+                        }
+                    });
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            System.err.println("bench: stop daemons of " + stateDir + ": " + e.getMessage());
+        }
+    }
+}
