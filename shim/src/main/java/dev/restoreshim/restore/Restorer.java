@@ -112,6 +112,7 @@ public final class Restorer {
         }
         CheckpointArchive archive = CheckpointArchive.open(path, env.policy());
         resources.push("close archive " + path, archive::close);
+        ImageStaging.requireInventory(archive);
         long required = ImageStaging.requiredBytes(archive);
         if (required > env.tmpfsCapBytes()) {
             throw ImageStaging.overCap(path.toString(), required, env.tmpfsCapBytes());
