@@ -110,6 +110,42 @@ public record ArchiveMembers(List<Member> members) {
         return new ArchiveMembers(members.stream().map(m -> m.name().equals(name) ? change.apply(m) : m).toList());
     }
 
+    /**
+     * This containerd archive re-packed in the CRI-O/Podman layout: its gzip OCI-layer delta becomes
+     * a plain {@code rootfs-diff.tar} without whiteouts followed by a JSON {@code deleted.files}
+     * listing what the whiteouts deleted (Podman's member order), containerd's {@code status} goes
+     * and Podman's {@code network.status} comes.
+     */
+    public ArchiveMembers inPodmanLayout() throws IOException {
+        ArchiveMembers delta = parse(get(DELTA).data());
+        List<Member> kept = new ArrayList<>();
+        List<String> deleted = new ArrayList<>();
+        for (Member m : delta.members()) {
+            String name = m.name().replaceFirst("/$", "");
+            int slash = name.lastIndexOf('/');
+            String base = name.substring(slash + 1);
+            if (base.equals(".wh..wh..opq")) {
+                throw new AssertionError("an opaque directory has no deleted.files form: " + m.name());
+            }
+            if (base.startsWith(".wh.")) {
+                deleted.add("\"/" + name.substring(0, slash + 1) + base.substring(4) + "\"");
+            } else {
+                kept.add(m);
+            }
+        }
+        List<Member> out = new ArrayList<>();
+        for (Member m : members) {
+            if (m.name().equals(DELTA)) {
+                out.add(Member.file(DELTA, new ArchiveMembers(kept).toTar()));
+                out.add(Member.file("deleted.files", ("[" + String.join(",", deleted) + "]").getBytes()));
+            } else if (!m.name().equals("status")) {
+                out.add(m);
+            }
+        }
+        out.add(Member.file("network.status", "[]".getBytes()));
+        return new ArchiveMembers(out);
+    }
+
     /** The uncompressed tar bytes (POSIX long names). */
     public byte[] toTar() throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();

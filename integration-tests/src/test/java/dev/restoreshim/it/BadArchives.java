@@ -62,11 +62,21 @@ final class BadArchives {
         return withDeltaEntry("absolute-delta.tar", new ArchiveMembers.Member(e, new byte[] {'x'}));
     }
 
-    /** A delta symlink {@code etc/rsit-up -> ../../../..}, which leaves the root. */
+    /** Where {@link #symlinkEscapeInDelta} would write if extraction followed its symlink. */
+    static final Path ESCAPED = Path.of("/tmp/rsit-escaped-" + ProcessHandle.current().pid());
+
+    /**
+     * A delta symlink {@code etc/rsit-up -> ../../../../../../../../../../tmp}, which leaves the root,
+     * followed by a file {@code etc/rsit-up/<name of ESCAPED>} that would land in the host's /tmp
+     * if extraction followed it.
+     */
     Path symlinkEscapeInDelta() throws IOException {
-        TarArchiveEntry e = new TarArchiveEntry("etc/rsit-up", TarConstants.LF_SYMLINK);
-        e.setLinkName("../../../..");
-        return withDeltaEntry("symlink-delta.tar", new ArchiveMembers.Member(e, new byte[0]));
+        TarArchiveEntry link = new TarArchiveEntry("etc/rsit-up", TarConstants.LF_SYMLINK);
+        link.setLinkName("../../../../../../../../../../tmp");
+        TarArchiveEntry through = new TarArchiveEntry("etc/rsit-up/" + ESCAPED.getFileName());
+        through.setSize(1);
+        return withDeltaEntry("symlink-delta.tar", new ArchiveMembers.Member(link, new byte[0]),
+                new ArchiveMembers.Member(through, new byte[] {'x'}));
     }
 
     /** A delta with the character device 1:3 {@code etc/rsit-null}. */
@@ -99,7 +109,7 @@ final class BadArchives {
         return write("gzipped.tar.gz", members.toTarGz());
     }
 
-    private Path withDeltaEntry(String name, ArchiveMembers.Member extra) throws IOException {
+    private Path withDeltaEntry(String name, ArchiveMembers.Member... extra) throws IOException {
         ArchiveMembers delta = ArchiveMembers.parse(members.get(ArchiveMembers.DELTA).data()).plus(extra);
         return write(name, members.replace(ArchiveMembers.DELTA, m -> m.withData(gzip(delta))).toTar());
     }

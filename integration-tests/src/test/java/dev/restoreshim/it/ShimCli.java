@@ -34,6 +34,11 @@ public final class ShimCli {
         return (json ? run("status", "--config", config, "--json") : run("status", "--config", config)).stdout();
     }
 
+    /** Parses JSON output. */
+    public static JsonNode json(String text) {
+        return JSON.readTree(text);
+    }
+
     /** The first daemon's {@code recent_restores} from {@code status --json}. */
     public static JsonNode recentRestores(PrivateContainerd containerd) {
         return JSON.readTree(status(containerd, true)).get(0).get("recent_restores");
