@@ -1,5 +1,6 @@
 package dev.restoreshim.task;
 
+import dev.restoreshim.errors.ErrorKind;
 import dev.restoreshim.errors.ShimException;
 
 import com.google.protobuf.Any;
@@ -107,6 +108,11 @@ public final class RestoringTaskRuntime implements TaskRuntime {
             return pid;
         } catch (RuntimeException e) {
             RuntimeException explained = CriuRestoreLog.explain(e, container.bundle().resolve("criu-work"));
+            String source = sources.getOrDefault(container, "");
+            if (!source.isEmpty()) { // name the checkpoint the failed restore came from
+                explained = new ShimException(explained instanceof ShimException s ? s.kind() : ErrorKind.INTERNAL,
+                        "restore from " + source + ": " + explained.getMessage(), explained);
+            }
             error = String.valueOf(explained.getMessage());
             throw explained;
         } finally {

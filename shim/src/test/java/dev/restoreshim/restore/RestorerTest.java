@@ -197,8 +197,9 @@ class RestorerTest {
     @Test
     void corruptDelta_failsAtDelta_leavesNoCacheEntryAndNoMount() throws IOException {
         Path archive = archive(tmp.resolve("x.tar"), 4096, new byte[]{0x1f, (byte) 0x8b, 8, 0, 0, 0});
-        assertThrows(ShimException.class,
+        var e = assertThrows(ShimException.class,
                 () -> restorer(8 * MIB).restore(spec(""), archiveRequest(archive), this::create));
+        assertTrue(e.getMessage().startsWith("archive " + archive + ": "), "names the archive: " + e.getMessage());
         assertEquals(List.of(), mounts.calls());
         assertNothingLeft();
     }
