@@ -22,7 +22,7 @@ public final class RecentRestores {
     public enum Outcome {
         /** {@code runc restore} returned and the task runs. */
         RESTORED,
-        /** Create or the restore at Start failed; everything it held was released. */
+        /** Create or the restore at Start failed (the error says why). */
         FAILED
     }
 
