@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.restoreshim.proto.cri.CheckpointContainerRequest;
 import dev.restoreshim.proto.cri.ContainerState;
 import dev.restoreshim.proto.cri.ExecSyncRequest;
 import dev.restoreshim.proto.cri.ExecSyncResponse;
@@ -63,8 +62,7 @@ public record CheckpointedApp(Path archive, long tickBefore, long tickAfter, Str
         KubeletFlow.awaitFile(log, s -> s.contains("app: tick 3 "), Duration.ofSeconds(20));
         Path archive = containerd.dir().resolve(name + ".tar");
         long before = lastTick(Files.readString(log));
-        containerd.cri().runtime(Duration.ofMinutes(2)).checkpointContainer(CheckpointContainerRequest.newBuilder()
-                .setContainerId(app).setLocation(archive.toString()).build());
+        kubelet.checkpoint(app, archive);
         String after = Files.readString(log);
         long tickAfter = lastTick(after);
         Matcher m = TICK.matcher(after);

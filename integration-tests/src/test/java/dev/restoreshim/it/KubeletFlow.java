@@ -114,6 +114,26 @@ public final class KubeletFlow {
                 .setPodSandboxId(pod.id()).setConfig(config).setSandboxConfig(pod.config()).build()).getContainerId();
     }
 
+    /**
+     * CheckpointContainer to {@code archive}. runc on the cgroup v1 freezer gives up ("unable to
+     * freeze") when the machine is very busy; the container keeps running then, so up to two more
+     * attempts are made for that error alone.
+     */
+    public void checkpoint(String containerId, Path archive) {
+        for (int attempt = 1;; attempt++) {
+            try {
+                cri.runtime(Duration.ofMinutes(2)).checkpointContainer(dev.restoreshim.proto.cri.CheckpointContainerRequest
+                        .newBuilder().setContainerId(containerId).setLocation(archive.toString()).build());
+                return;
+            } catch (io.grpc.StatusRuntimeException e) {
+                if (attempt == 3 || !String.valueOf(e.getStatus().getDescription()).contains("unable to freeze")) {
+                    throw e;
+                }
+                System.out.println("checkpoint attempt " + attempt + ": " + e.getStatus() + "; retrying");
+            }
+        }
+    }
+
     /** StartContainer. */
     public void start(String containerId) {
         cri.runtime(Duration.ofMinutes(2)).startContainer(StartContainerRequest.newBuilder().setContainerId(containerId).build());
