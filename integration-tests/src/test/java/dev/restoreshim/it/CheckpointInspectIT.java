@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.restoreshim.proto.cri.CheckpointContainerRequest;
 import dev.restoreshim.proto.cri.ContainerState;
 import dev.restoreshim.proto.cri.ExecSyncRequest;
 import dev.restoreshim.proto.cri.ExecSyncResponse;
@@ -52,8 +51,7 @@ class CheckpointInspectIT {
         assertEquals(0, changed.getExitCode(), changed.getStderr().toStringUtf8());
 
         Path archive = containerd.dir().resolve("app-checkpoint.tar");
-        containerd.cri().runtime(Duration.ofMinutes(2)).checkpointContainer(CheckpointContainerRequest.newBuilder()
-                .setContainerId(app).setLocation(archive.toString()).build());
+        kubelet.checkpoint(app, archive);
         assertTrue(Files.size(archive) > 0, "checkpoint archive written");
         Files.copy(archive, TestEnvironment.logDir().resolve("containerd-checkpoint.tar"),
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);

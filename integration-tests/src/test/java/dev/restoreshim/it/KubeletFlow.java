@@ -74,6 +74,31 @@ public final class KubeletFlow {
         return new Pod(id, config, logDir);
     }
 
+    /** RunPodSandbox with {@code handler} and pod {@code annotations}. */
+    public Pod runPod(String name, String handler, java.util.Map<String, String> annotations) throws IOException {
+        PodSandboxConfig config = sandboxConfig(name, annotations);
+        Path logDir = Files.createDirectories(Path.of(config.getLogDirectory()));
+        String id = cri.runtime(Duration.ofMinutes(2)).runPodSandbox(RunPodSandboxRequest.newBuilder()
+                .setConfig(config).setRuntimeHandler(handler).build()).getPodSandboxId();
+        return new Pod(id, config, logDir);
+    }
+
+    /** StopContainer and RemoveContainer for each of {@code containerIds}, then StopPodSandbox and RemovePodSandbox for each pod. */
+    public void remove(java.util.List<String> containerIds, java.util.List<Pod> pods) {
+        for (String id : containerIds) {
+            cri.runtime(Duration.ofMinutes(1)).stopContainer(dev.restoreshim.proto.cri.StopContainerRequest.newBuilder()
+                    .setContainerId(id).setTimeout(5).build());
+            cri.runtime(Duration.ofMinutes(1)).removeContainer(dev.restoreshim.proto.cri.RemoveContainerRequest.newBuilder()
+                    .setContainerId(id).build());
+        }
+        for (Pod pod : pods) {
+            cri.runtime(Duration.ofMinutes(1)).stopPodSandbox(dev.restoreshim.proto.cri.StopPodSandboxRequest.newBuilder()
+                    .setPodSandboxId(pod.id()).build());
+            cri.runtime(Duration.ofMinutes(1)).removePodSandbox(dev.restoreshim.proto.cri.RemovePodSandboxRequest.newBuilder()
+                    .setPodSandboxId(pod.id()).build());
+        }
+    }
+
     /** CreateContainer for the app image; its log goes to {@code <pod log dir>/<name>/0.log}. */
     public String createContainer(Pod pod, String name, String image) {
         ContainerConfig config = ContainerConfig.newBuilder()
@@ -87,6 +112,26 @@ public final class KubeletFlow {
                 .build();
         return cri.runtime(Duration.ofMinutes(2)).createContainer(CreateContainerRequest.newBuilder()
                 .setPodSandboxId(pod.id()).setConfig(config).setSandboxConfig(pod.config()).build()).getContainerId();
+    }
+
+    /**
+     * CheckpointContainer to {@code archive}. runc on the cgroup v1 freezer gives up ("unable to
+     * freeze") when the machine is very busy; the container keeps running then, so up to two more
+     * attempts are made for that error alone.
+     */
+    public void checkpoint(String containerId, Path archive) {
+        for (int attempt = 1;; attempt++) {
+            try {
+                cri.runtime(Duration.ofMinutes(2)).checkpointContainer(dev.restoreshim.proto.cri.CheckpointContainerRequest
+                        .newBuilder().setContainerId(containerId).setLocation(archive.toString()).build());
+                return;
+            } catch (io.grpc.StatusRuntimeException e) {
+                if (attempt == 3 || !String.valueOf(e.getStatus().getDescription()).contains("unable to freeze")) {
+                    throw e;
+                }
+                System.out.println("checkpoint attempt " + attempt + ": " + e.getStatus() + "; retrying");
+            }
+        }
     }
 
     /** StartContainer. */

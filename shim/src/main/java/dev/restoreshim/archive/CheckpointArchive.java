@@ -188,7 +188,8 @@ public final class CheckpointArchive implements AutoCloseable {
      * The filesystem delta ({@code rootfs-diff.tar}) as one decompressed tar stream, given to
      * {@code consumer} (the entry is the outer member). Gzip and zstd deltas are inflated under the
      * policy's inflation limits; the delta's own entries are not parsed here (the consumer, an
-     * extractor, polices them). Returns false when the archive has no delta.
+     * extractor, polices them). What the consumer leaves unread is read here, so that a compressed
+     * delta's trailer (CRC) is checked. Returns false when the archive has no delta.
      */
     public boolean readDelta(EntryConsumer consumer) {
         boolean[] found = new boolean[1];
@@ -205,7 +206,9 @@ public final class CheckpointArchive implements AutoCloseable {
                 throw ArchiveErrors.invalid(name, entry.name(), "neither a tar nor gzip nor zstd ("
                         + Compression.describe(head, head.length) + ")");
             }
-            consumer.accept(entry, c == Compression.NONE ? in : InflationLimit.open(c, in, name, entry.name(), policy));
+            InputStream delta = c == Compression.NONE ? in : InflationLimit.open(c, in, name, entry.name(), policy);
+            consumer.accept(entry, delta);
+            delta.transferTo(java.io.OutputStream.nullOutputStream()); // a compressed delta's trailer is checked at its end
         });
         return found[0];
     }

@@ -26,6 +26,7 @@ import dev.restoreshim.sys.OrphanSweep;
 import dev.restoreshim.sys.PidfdReaper;
 import dev.restoreshim.sys.UnixSocketFile;
 import dev.restoreshim.task.OciTaskRuntime;
+import dev.restoreshim.restore.RecentRestores;
 import dev.restoreshim.task.RestoringTaskRuntime;
 import dev.restoreshim.task.TaskRuntime;
 import dev.restoreshim.archive.EntryPolicy;
@@ -83,6 +84,8 @@ public final class NodeDaemon implements AutoCloseable {
     private final CountDownLatch closed = new CountDownLatch(1);
     private final Path dir;
     private final HealthStatusManager health = new HealthStatusManager();
+    /** The last restores, for the admin Status call (restore-shim status). */
+    private final RecentRestores recentRestores = new RecentRestores();
     private TaskService tasks;
 
     private NodeDaemon(Path dir) {
@@ -142,7 +145,7 @@ public final class NodeDaemon implements AutoCloseable {
         var env = new RestoreEnvironment(new LinuxMounts(), new LinuxFsMounts(), new LinuxFileOps(), cache,
                 dir.resolve("restore"), rs.cacheDir().resolve("scratch"), rs.tmpfsSizeLimitBytes(),
                 EntryPolicy.defaults(), DeltaLayer.Limits.DEFAULT, images);
-        return new RestoringTaskRuntime(runtime, new Restorer(env));
+        return new RestoringTaskRuntime(runtime, new Restorer(env), recentRestores);
     }
 
     private void start(ShimConfig config, DaemonArgs args) throws IOException {
@@ -178,7 +181,7 @@ public final class NodeDaemon implements AutoCloseable {
         var grpc = TaskEndpoint.start(layout.grpcSocket(), adapter, group);
         push(() -> grpc.shutdown(DRAIN));
         var admin = AdminEndpoint.start(layout.adminSocket(), health,
-                List.of(new AdminStatusService(tasks, layout, args.containerdAddress(), config)), group);
+                List.of(new AdminStatusService(tasks, layout, args.containerdAddress(), config, recentRestores)), group);
         push(() -> admin.shutdown(Duration.ofSeconds(2)));
 
         health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);

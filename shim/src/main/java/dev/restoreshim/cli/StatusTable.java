@@ -15,7 +15,8 @@ import java.util.TreeMap;
 /** Renders {@link DaemonReport}s as readable text for {@code restore-shim status}. */
 final class StatusTable {
     /** Restore phases in the order they run; other phases follow alphabetically. */
-    static final List<String> PHASE_ORDER = List.of("index", "overlay", "stage", "criu", "restore", "teardown");
+    static final List<String> PHASE_ORDER = List.of("index", "delta", "overlay", "mount", "stage", "create", "criu",
+            "restore", "teardown");
 
     private StatusTable() {
     }

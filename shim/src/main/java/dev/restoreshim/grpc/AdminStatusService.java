@@ -6,10 +6,12 @@ import dev.restoreshim.config.ShimConfig;
 import dev.restoreshim.errors.ErrorStatus;
 import dev.restoreshim.process.ProcessState;
 import dev.restoreshim.proto.admin.AdminGrpc;
+import dev.restoreshim.proto.admin.RestoreEntry;
 import dev.restoreshim.proto.admin.StatusRequest;
 import dev.restoreshim.proto.admin.StatusResponse;
 import dev.restoreshim.proto.admin.TaskEntry;
 import dev.restoreshim.proto.admin.Versions;
+import dev.restoreshim.restore.RecentRestores;
 import dev.restoreshim.task.Task;
 import dev.restoreshim.task.TaskService;
 import io.grpc.stub.StreamObserver;
@@ -17,16 +19,23 @@ import java.time.Instant;
 
 /**
  * {@code restoreshim.admin.v1.Admin/Status} on the admin socket: the daemon's identity, versions
- * and the tasks it serves, for {@code restore-shim status}.
+ * the tasks it serves and its recent restores with their phase timings, for {@code restore-shim status}.
  */
 public final class AdminStatusService extends AdminGrpc.AdminImplBase {
     private final TaskService tasks;
     private final DaemonLayout layout;
     private final String containerdAddress;
     private final ShimConfig config;
+    private final RecentRestores restores;
     private final Instant startedAt = Instant.now();
 
     public AdminStatusService(TaskService tasks, DaemonLayout layout, String containerdAddress, ShimConfig config) {
+        this(tasks, layout, containerdAddress, config, new RecentRestores());
+    }
+
+    public AdminStatusService(TaskService tasks, DaemonLayout layout, String containerdAddress, ShimConfig config,
+                              RecentRestores restores) {
+        this.restores = restores;
         this.tasks = tasks;
         this.layout = layout;
         this.containerdAddress = containerdAddress;
@@ -49,6 +58,9 @@ public final class AdminStatusService extends AdminGrpc.AdminImplBase {
             for (Task t : tasks.list()) {
                 b.addTasks(entry(t));
             }
+            for (RecentRestores.Entry r : restores.newestFirst()) {
+                b.addRecentRestores(entry(r));
+            }
             o.onNext(b.build());
             o.onCompleted();
         } catch (RuntimeException e) {
@@ -65,6 +77,16 @@ public final class AdminStatusService extends AdminGrpc.AdminImplBase {
             e.setPid(s.pid()).setStatus(s.status().name().toLowerCase(java.util.Locale.ROOT));
         } catch (RuntimeException ex) {
             e.setPid(t.container().pid()).setStatus("unknown");
+        }
+        return e.build();
+    }
+
+    static RestoreEntry entry(RecentRestores.Entry r) {
+        var e = RestoreEntry.newBuilder().setNamespace(r.namespace()).setId(r.id()).setSource(r.source())
+                .setTotalMs(r.totalMs()).setOutcome(r.outcome() == RecentRestores.Outcome.RESTORED ? "restored" : "failed")
+                .setError(r.error()).setFinishedAt(timestamp(r.finishedAt()));
+        if (r.timings() != null) {
+            e.putAllPhaseMs(r.timings().phases());
         }
         return e.build();
     }

@@ -26,6 +26,8 @@ public final class ImageStaging implements CriuImages {
     private static final Logger LOG = LoggerFactory.getLogger(ImageStaging.class);
     /** The archive directory holding the CRIU images. */
     static final String PREFIX = "checkpoint/";
+    /** The CRIU image a restore starts from. */
+    static final String INVENTORY = "inventory.img";
     private static final long PAGE = 4096;
 
     private final Path dir;
@@ -55,6 +57,24 @@ public final class ImageStaging implements CriuImages {
             }
         }
         return sum;
+    }
+
+    /**
+     * Refuses an indexed archive without {@code checkpoint/inventory.img}, the image every CRIU
+     * restore starts from; a compressed archive is checked by {@link #stage} once streamed.
+     *
+     * @throws ShimException INVALID_ARGUMENT naming the archive and the missing image
+     */
+    public static void requireInventory(CheckpointArchive archive) {
+        if (archive.indexed() && archive.index().entries().stream()
+                .noneMatch(e -> e.isFile() && e.name().equals(PREFIX + INVENTORY))) {
+            throw missingInventory(archive);
+        }
+    }
+
+    private static ShimException missingInventory(CheckpointArchive archive) {
+        return ShimException.invalidArgument("archive " + archive.path() + ": no " + PREFIX + INVENTORY
+                + ": not a CRIU checkpoint (every restore starts from that image)");
     }
 
     /**
@@ -99,10 +119,14 @@ public final class ImageStaging implements CriuImages {
      * number of bytes written.
      *
      * @throws ShimException RESOURCE_EXHAUSTED naming the sizes when the images pass the cap,
-     *     INVALID_ARGUMENT for an image that is neither a file nor a directory
+     *     INVALID_ARGUMENT for an image that is neither a file nor a directory, or when there is no
+     *     {@code inventory.img}
      */
     public long stage(CheckpointArchive archive) {
         archive.forEach(e -> e.isUnder("checkpoint"), (entry, data) -> write(archive, entry, data));
+        if (!Files.isRegularFile(dir.resolve(INVENTORY), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw missingInventory(archive);
+        }
         return stagedBytes;
     }
 

@@ -29,6 +29,22 @@ public record RestoreTimings(long indexMs, long deltaMs, long mountMs, long stag
                 stagedBytes);
     }
 
+    /**
+     * The phases that ran, by name ({@code index, delta, mount, stage, create, restore}), in
+     * milliseconds; phases that did not run (-1) are left out.
+     */
+    public java.util.Map<String, Long> phases() {
+        var m = new java.util.LinkedHashMap<String, Long>();
+        long[] values = {indexMs, deltaMs, mountMs, stageMs, createMs, restoreMs};
+        String[] names = {"index", "delta", "mount", "stage", "create", "restore"};
+        for (int i = 0; i < names.length; i++) {
+            if (values[i] >= 0) {
+                m.put(names[i], values[i]);
+            }
+        }
+        return m;
+    }
+
     /** key=value form for the daemon log. */
     public String logFields() {
         return "index_ms=" + indexMs + " delta_ms=" + deltaMs + " delta_cached=" + deltaCached + " mount_ms=" + mountMs

@@ -131,6 +131,7 @@ public final class Restorer {
         }
         CheckpointArchive archive = CheckpointArchive.open(path, env.policy());
         resources.push("close archive " + path, archive::close);
+        ImageStaging.requireInventory(archive);
         ImagePolicy.Kind kind = env.images().kindFor(archive);
         if (kind == ImagePolicy.Kind.TMPFS) {
             long required = ImageStaging.requiredBytes(archive);
@@ -207,9 +208,15 @@ public final class Restorer {
     private void extractDelta(CheckpointArchive archive, Path dir, OverlayStack stack) {
         List<String> deleted = archive.deletedFiles();
         DeltaLayer layer = new DeltaLayer(env.files(), env.deltaLimits());
-        boolean any = archive.readDelta((entry, data) -> layer.extract(data, deleted, dir, stack.imageLayers()));
-        if (!any) {
-            layer.extract(java.io.InputStream.nullInputStream(), deleted, dir, stack.imageLayers());
+        try {
+            boolean any = archive.readDelta((entry, data) -> layer.extract(data, deleted, dir, stack.imageLayers()));
+            if (!any) {
+                layer.extract(java.io.InputStream.nullInputStream(), deleted, dir, stack.imageLayers());
+            }
+        } catch (ShimException e) {
+            // the layer names the entry; the caller needs the archive too
+            throw e.getMessage().startsWith("archive ") ? e
+                    : new ShimException(e.kind(), "archive " + archive.path() + ": rootfs-diff.tar: " + e.getMessage(), e);
         }
     }
 

@@ -149,10 +149,57 @@ class RestorerTest {
     }
 
     @Test
+    void archiveWithoutInventory_refusedAtIndex_nothingMounted() throws IOException {
+        Path archive = withoutInventory(tmp.resolve("no-inventory.tar"));
+        var e = assertThrows(ShimException.class,
+                () -> restorer(8 * MIB).restore(spec(""), archiveRequest(archive), this::create));
+        assertEquals(ErrorKind.INVALID_ARGUMENT, e.kind());
+        assertTrue(e.getMessage().contains(archive + ": no checkpoint/inventory.img"), e.getMessage());
+        assertEquals(List.of(), mounts.calls());
+        assertNothingLeft();
+    }
+
+    @Test
+    void compressedArchiveWithoutInventory_refusedAfterStaging_andUndone() throws IOException {
+        Path gz = tmp.resolve("no-inventory.tar.gz");
+        Files.write(gz, RestoreFixtures.gzip(Files.readAllBytes(withoutInventory(tmp.resolve("no-inventory.tar")))));
+        var e = assertThrows(ShimException.class,
+                () -> restorer(8 * MIB).restore(spec(""), archiveRequest(gz), this::create));
+        assertEquals(ErrorKind.INVALID_ARGUMENT, e.kind());
+        assertTrue(e.getMessage().contains(gz + ": no checkpoint/inventory.img"), e.getMessage());
+        assertEquals(List.of("unmount " + staging, "unmount " + bundle.resolve("rootfs")),
+                mounts.calls().stream().filter(c -> c.startsWith("unmount")).toList());
+        assertNothingLeft();
+    }
+
+    @Test
+    void gzipArchiveWithBadCrc_refused_leavesNoCacheEntry() throws IOException {
+        Path plain = archive(tmp.resolve("x.tar"), 4096, containerdDelta());
+        byte[] gz = RestoreFixtures.gzip(Files.readAllBytes(plain));
+        gz[gz.length - 8] ^= 0x01; // the CRC-32 in the trailer: the data itself decompresses fine
+        Path bad = Files.write(tmp.resolve("bad-crc.tar.gz"), gz);
+        var e = assertThrows(ShimException.class,
+                () -> restorer(8 * MIB).restore(spec(""), archiveRequest(bad), this::create));
+        assertEquals(ErrorKind.INVALID_ARGUMENT, e.kind());
+        assertTrue(e.getMessage().contains(bad.toString()) && e.getMessage().contains("read failed"), e.getMessage());
+        assertNothingLeft();
+    }
+
+    private static Path withoutInventory(Path file) throws IOException {
+        java.util.Map<String, byte[]> m = new java.util.LinkedHashMap<>();
+        m.put("checkpoint/", new byte[0]);
+        m.put("checkpoint/pages-1.img", new byte[4096]);
+        m.put("rootfs-diff.tar", containerdDelta());
+        m.put("status", "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return Files.write(file, RestoreFixtures.tar(m));
+    }
+
+    @Test
     void corruptDelta_failsAtDelta_leavesNoCacheEntryAndNoMount() throws IOException {
         Path archive = archive(tmp.resolve("x.tar"), 4096, new byte[]{0x1f, (byte) 0x8b, 8, 0, 0, 0});
-        assertThrows(ShimException.class,
+        var e = assertThrows(ShimException.class,
                 () -> restorer(8 * MIB).restore(spec(""), archiveRequest(archive), this::create));
+        assertTrue(e.getMessage().startsWith("archive " + archive + ": "), "names the archive: " + e.getMessage());
         assertEquals(List.of(), mounts.calls());
         assertNothingLeft();
     }
