@@ -5,6 +5,10 @@ import dev.restoreshim.cgroups.OomWatcher;
 import dev.restoreshim.config.ConfigLocation;
 import dev.restoreshim.config.DaemonLayout;
 import dev.restoreshim.config.ShimConfig;
+import dev.restoreshim.criu.CriuFeatures;
+import dev.restoreshim.criu.ProcessCriuCommand;
+import dev.restoreshim.restore.CriuSetup;
+import dev.restoreshim.runc.CriuOnPath;
 import dev.restoreshim.events.EventPublisher;
 import dev.restoreshim.grpc.AdminEndpoint;
 import dev.restoreshim.grpc.AdminStatusService;
@@ -51,6 +55,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -115,7 +120,7 @@ public final class NodeDaemon implements AutoCloseable {
      * opened, the daemon logs {@code event=restores_disabled}, serves ordinary creates, and refuses
      * restore requests with that reason.
      */
-    private TaskRuntime restoring(TaskRuntime runtime, ShimConfig config) {
+    private TaskRuntime restoring(TaskRuntime runtime, ShimConfig config, CriuSetup criu) {
         RestoreSettings rs = config.restore();
         DeltaCache cache;
         try {
@@ -128,10 +133,35 @@ public final class NodeDaemon implements AutoCloseable {
         var env = new RestoreEnvironment(new LinuxMounts(), new LinuxFsMounts(), new LinuxFileOps(), cache,
                 dir.resolve("restore"), rs.cacheDir().resolve("scratch"), rs.tmpfsSizeLimitBytes(),
                 EntryPolicy.defaults(), DeltaLayer.Limits.DEFAULT);
-        return new RestoringTaskRuntime(runtime, new Restorer(env));
+        return new RestoringTaskRuntime(runtime, new Restorer(env), criu);
     }
 
-    private void start(ShimConfig config, DaemonArgs args) throws IOException {
+    /**
+     * Probes CRIU and the kernel once, on a virtual thread, so that daemon start does not wait for
+     * it; restores wait for the result (a few tens of milliseconds), the status report shows it
+     * when it is there. Logs {@code event=criu_features}.
+     */
+    private static CompletableFuture<CriuFeatures> probeCriu(String binary) {
+        var done = new CompletableFuture<CriuFeatures>();
+        Thread.ofVirtual().name("criu-probe").start(() -> {
+            CriuFeatures f = CriuFeatures.detect(new ProcessCriuCommand(binary), Path.of("/"));
+            if (f.usable()) {
+                log.info("event=criu_features {}", logFields(f));
+            } else {
+                log.warn("event=criu_features {}", logFields(f));
+            }
+            done.complete(f);
+        });
+        return done;
+    }
+
+    private static String logFields(CriuFeatures f) {
+        StringBuilder sb = new StringBuilder();
+        f.asMap().forEach((k, v) -> sb.append(sb.isEmpty() ? "" : " ").append(k).append("=\"").append(v).append('"'));
+        return sb.toString();
+    }
+
+        private void start(ShimConfig config, DaemonArgs args) throws IOException {
         DaemonLayout layout = new DaemonLayout(dir);
         Files.createDirectories(dir);
         var fds = new LinuxFds();
@@ -141,12 +171,15 @@ public final class NodeDaemon implements AutoCloseable {
         var launcher = new LinuxProcessLauncher(fds);
         var publisher = push(new EventPublisher(TtrpcEventSink.forAddress(args.ttrpcAddress())));
         var oom = push(OomWatcher.host());
+        var runcEnv = CriuOnPath.env(System.getenv(), config.criu());
         var template = new ContainerDeps(new Runc(new RuncSettings(Path.of(config.runtime()), config.runtimeRoot(), false),
-                launcher, reaper, fds, dir.resolve("runc.log")), new LinuxMounts(), fds, reaper, new LinuxSignals(),
-                ExitListener.none(), Duration.ofSeconds(10));
-        var runtime = new OciTaskRuntime(settings -> new Runc(settings, launcher, reaper, fds, dir.resolve("runc.log")),
-                Path.of(config.runtime()), config.runtimeRoot(), false, template, CgroupMetrics.host());
-        tasks = new TaskService(restoring(runtime, config), new TaskStore(dir), publisher::send, oom,
+                launcher, reaper, fds, dir.resolve("runc.log"), runcEnv), new LinuxMounts(), fds, reaper,
+                new LinuxSignals(), ExitListener.none(), Duration.ofSeconds(10));
+        var runtime = new OciTaskRuntime(settings -> new Runc(settings, launcher, reaper, fds, dir.resolve("runc.log"),
+                runcEnv), Path.of(config.runtime()), config.runtimeRoot(), false, template, CgroupMetrics.host());
+        var criuFeatures = probeCriu(config.criu());
+        var criu = new CriuSetup(config.criuPolicy(), criuFeatures::join);
+        tasks = new TaskService(restoring(runtime, config, criu), new TaskStore(dir), publisher::send, oom,
                 () -> log.debug("event=idle_shutdown_ignored reason=\"the node daemon stays warm for the next task\""));
         tasks.configOrigin(config.origin());
         tasks.adoptAll();
@@ -160,7 +193,8 @@ public final class NodeDaemon implements AutoCloseable {
         var grpc = TaskEndpoint.start(layout.grpcSocket(), adapter, group);
         push(() -> grpc.shutdown(DRAIN));
         var admin = AdminEndpoint.start(layout.adminSocket(), health,
-                List.of(new AdminStatusService(tasks, layout, args.containerdAddress(), config)), group);
+                List.of(new AdminStatusService(tasks, layout, args.containerdAddress(), config,
+                        () -> criuFeatures.getNow(null))), group);
         push(() -> admin.shutdown(Duration.ofSeconds(2)));
 
         health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);

@@ -14,7 +14,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,16 +53,28 @@ public final class Restorer {
      * @throws ShimException naming the archive and the reason; nothing is left behind then
      */
     public <C> Restoration<C> restore(CreateSpec spec, RestoreRequest request, Function<CreateSpec, C> create) {
+        return restore(spec, request, names -> { }, create);
+    }
+
+    /**
+     * As {@link #restore(CreateSpec, RestoreRequest, Function)}, running {@code imageCheck} on the
+     * checkpoint's CRIU images before anything is mounted: on the index of an uncompressed archive
+     * or on a directory of images, and, for a compressed archive (whose names are only known by
+     * streaming it), on the staged images before the container is created.
+     */
+    public <C> Restoration<C> restore(CreateSpec spec, RestoreRequest request, Consumer<Predicate<String>> imageCheck,
+                                      Function<CreateSpec, C> create) {
         String label = "ns=" + spec.namespace() + " id=" + spec.id() + " source=" + request.source().name().toLowerCase()
                 + " origin=" + request.origin().name().toLowerCase() + " checkpoint=" + request.path();
         long t0 = System.nanoTime();
         if (request.source() == RestoreRequest.Source.IMAGES_DIR) {
+            imageCheck.accept(name -> nonEmpty(request.path().resolve(name)));
             C c = create.apply(withCheckpoint(spec, spec.rootfs(), request.path()));
             return new Restoration<>(label, c, new CleanupStack(), null, RestoreTimings.forDirectory(ms(t0)));
         }
         CleanupStack resources = new CleanupStack();
         try {
-            return fromArchive(spec, request.path(), create, resources, label, t0);
+            return fromArchive(spec, request.path(), imageCheck, create, resources, label, t0);
         } catch (RuntimeException e) {
             resources.close();
             LOG.warn("event=restore_refused {} reason=\"{}\"", label, e.getMessage());
@@ -104,7 +118,8 @@ public final class Restorer {
         return new Restoration<>(label, container, resources, null, RestoreTimings.forDirectory(0));
     }
 
-    private <C> Restoration<C> fromArchive(CreateSpec spec, Path path, Function<CreateSpec, C> create,
+    private <C> Restoration<C> fromArchive(CreateSpec spec, Path path, Consumer<Predicate<String>> imageCheck,
+                                           Function<CreateSpec, C> create,
                                            CleanupStack resources, String label, long t0) {
         if (spec.rootfs().isEmpty()) {
             throw ShimException.failedPrecondition("restore task \"" + spec.id() + "\": archive " + path
@@ -115,6 +130,9 @@ public final class Restorer {
         long required = ImageStaging.requiredBytes(archive);
         if (required > env.tmpfsCapBytes()) {
             throw ImageStaging.overCap(path.toString(), required, env.tmpfsCapBytes());
+        }
+        if (archive.indexed()) {
+            imageCheck.accept(name -> archive.index().entry(ImageStaging.PREFIX + name).map(e -> e.size() > 0).orElse(false));
         }
         long tIndex = System.nanoTime();
 
@@ -144,6 +162,9 @@ public final class Restorer {
         resources.push("unmount staging " + staging.dir(), staging::close);
         long staged = staging.stage(archive);
         archive.close(); // the archive is not read after staging; the stack's close is then a no-op
+        if (!archive.indexed()) {
+            imageCheck.accept(name -> nonEmpty(staging.dir().resolve(name)));
+        }
         long tStage = System.nanoTime();
 
         C c = create.apply(withCheckpoint(spec, List.of(), staging.dir()));
@@ -176,7 +197,15 @@ public final class Restorer {
                 spec.parentCheckpoint());
     }
 
-    private static void createDirectories(Path dir) {
+    private static boolean nonEmpty(Path image) {
+        try {
+            return Files.isRegularFile(image) && Files.size(image) > 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+        private static void createDirectories(Path dir) {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {

@@ -40,14 +40,23 @@ public final class Runc {
     private final Reaper reaper;
     private final Fds fds;
     private final Path logFile;
+    /** runc's environment (runc runs {@code criu} from its PATH). */
+    private final Map<String, String> env;
 
     /** A runc run through {@code launcher}, awaited through {@code reaper}, logging to {@code logFile}. */
     public Runc(RuncSettings settings, ProcessLauncher launcher, Reaper reaper, Fds fds, Path logFile) {
+        this(settings, launcher, reaper, fds, logFile, System.getenv());
+    }
+
+    /** As the five-argument constructor, with runc's environment {@code env} (see {@link CriuOnPath}). */
+    public Runc(RuncSettings settings, ProcessLauncher launcher, Reaper reaper, Fds fds, Path logFile,
+                Map<String, String> env) {
         this.settings = settings;
         this.launcher = launcher;
         this.reaper = reaper;
         this.fds = fds;
         this.logFile = logFile;
+        this.env = Map.copyOf(env);
     }
 
     /**
@@ -60,7 +69,7 @@ public final class Runc {
 
     /** The same runc logging to {@code logFile}. */
     public Runc withLog(Path logFile) {
-        return new Runc(settings, launcher, reaper, fds, logFile);
+        return new Runc(settings, launcher, reaper, fds, logFile, env);
     }
 
     /** The settings in use. */
@@ -184,7 +193,7 @@ public final class Runc {
                 stderr = new OutputCapture(fds, err[0], "runc-" + command + "-stderr");
                 fdMap = Map.of(1, out[1], 2, err[1]);
             }
-            pid = launcher.spawn(new LaunchSpec(argv, System.getenv(), null, new HashMap<>(fdMap)));
+            pid = launcher.spawn(new LaunchSpec(argv, env, null, new HashMap<>(fdMap)));
         } catch (SysException e) {
             if (e.errnoName().equals("ENOENT") || e.errnoName().equals("EACCES")) {
                 throw new ShimException(ErrorKind.FAILED_PRECONDITION, "runc " + command + " \"" + id

@@ -7,7 +7,9 @@ import dev.restoreshim.process.Container;
 import dev.restoreshim.process.ContainerRecord;
 import dev.restoreshim.process.CreateSpec;
 import dev.restoreshim.process.ExitListener;
-import dev.restoreshim.restore.CriuRestoreLog;
+import dev.restoreshim.restore.CriuErrors;
+import dev.restoreshim.restore.CriuRestore;
+import dev.restoreshim.restore.CriuSetup;
 import dev.restoreshim.restore.Restoration;
 import dev.restoreshim.restore.RestoreRequest;
 import dev.restoreshim.restore.Restorer;
@@ -30,6 +32,7 @@ public final class RestoringTaskRuntime implements TaskRuntime {
 
     private final TaskRuntime delegate;
     private final Restorer restorer;
+    private final CriuSetup criu;
     /** Restorations by container identity; entries live from create to release. */
     private final Map<Container, Restoration<Container>> restorations = new ConcurrentHashMap<>();
 
@@ -37,12 +40,18 @@ public final class RestoringTaskRuntime implements TaskRuntime {
     private final String disabledReason;
 
     public RestoringTaskRuntime(TaskRuntime delegate, Restorer restorer) {
-        this(delegate, restorer, "");
+        this(delegate, restorer, CriuSetup.closed(), "");
     }
 
-    private RestoringTaskRuntime(TaskRuntime delegate, Restorer restorer, String disabledReason) {
+    /** Restores with the CRIU options {@code criu} allows (see {@code docs/criu.md}). */
+    public RestoringTaskRuntime(TaskRuntime delegate, Restorer restorer, CriuSetup criu) {
+        this(delegate, restorer, criu, "");
+    }
+
+    private RestoringTaskRuntime(TaskRuntime delegate, Restorer restorer, CriuSetup criu, String disabledReason) {
         this.delegate = delegate;
         this.restorer = restorer;
+        this.criu = criu;
         this.disabledReason = disabledReason;
     }
 
@@ -51,7 +60,7 @@ public final class RestoringTaskRuntime implements TaskRuntime {
      * FAILED_PRECONDITION and {@code reason}, never silently cold-started.
      */
     public static RestoringTaskRuntime disabled(TaskRuntime delegate, String reason) {
-        return new RestoringTaskRuntime(delegate, null, reason);
+        return new RestoringTaskRuntime(delegate, null, CriuSetup.closed(), reason);
     }
 
     @Override
@@ -64,7 +73,12 @@ public final class RestoringTaskRuntime implements TaskRuntime {
             throw ShimException.failedPrecondition("create task \"" + spec.id() + "\": restore from "
                     + request.get().path() + " requested, but restores are disabled on this node: " + disabledReason);
         }
-        Restoration<Container> r = restorer.restore(spec, request.get(), s -> delegate.create(s, listener));
+        CriuRestore options = criu.prepare(spec, request.get(), Map.of()); // refusals before anything is mounted
+        Restoration<Container> r = restorer.restore(spec, request.get(), options::checkImages, s -> {
+            options.writeInto(s.bundle()); // org.criu.config, read by runc restore at Start
+            return delegate.create(s, listener);
+        });
+        LOG.info("event=restore_criu_options ns={} id={} {}", spec.namespace(), spec.id(), options.options().logField());
         restorations.put(r.container(), r);
         return r.container();
     }
@@ -82,7 +96,7 @@ public final class RestoringTaskRuntime implements TaskRuntime {
             ok = true;
             return pid;
         } catch (RuntimeException e) {
-            throw CriuRestoreLog.explain(e, container.bundle().resolve("criu-work"));
+            throw CriuErrors.explain(e, container.bundle().resolve("criu-work"));
         } finally {
             r.afterStart((System.nanoTime() - t0) / 1_000_000, ok);
         }
