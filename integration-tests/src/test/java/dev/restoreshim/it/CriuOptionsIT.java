@@ -64,7 +64,7 @@ class CriuOptionsIT {
             String criuToml = """
                     [criu]
                     binary = "%s"
-                    allow = ["tcp-established", "file-locks"]
+                    allow = ["tcp-established", "file-locks", "lazy-pages"]
                     key_dirs = ["%s"]
 
                     [criu.defaults]
@@ -106,7 +106,7 @@ class CriuOptionsIT {
         System.out.println("refused option: " + notAllowed.getStatus());
         String why = String.valueOf(notAllowed.getStatus().getDescription());
         assertTrue(why.contains("annotation \"restore-shim.dev/criu-ext-unix-sk\"") && why.contains(
-                "allowed: tcp-established, file-locks"), "names the annotation and the allow-list: " + why);
+                "allowed: tcp-established, file-locks, lazy-pages"), "names the annotation and the allow-list: " + why);
         assertEquals(List.of(), HostScan.mountsUnder(containerd.shimState()), "nothing mounted for a refused option");
 
         // an encrypted checkpoint on a CRIU without image encryption: refused before anything is mounted
@@ -159,7 +159,29 @@ class CriuOptionsIT {
         assertEquals(List.of(), daemonLogs.stream().filter(p -> p.getFileName().toString().endsWith(".log")).toList(),
                 "the key path is not logged");
 
+        // lazy pages: a criu lazy-pages daemon serves the memory; the images go once it has served them all
+        KubeletFlow.Pod lazyPod = runPod(containerd, kubelet, "lazy", "restore", Map.of(
+                "restore-shim.dev/checkpoint", archive.toString(), "restore-shim.dev/criu-lazy-pages", "true"));
+        String lazy = kubelet.createContainer(lazyPod, "app", images.app());
+        long l0 = System.nanoTime();
+        kubelet.start(lazy);
+        long startMs = (System.nanoTime() - l0) / 1_000_000;
+        String lazyLog = KubeletFlow.awaitFile(lazyPod.logDir().resolve("app/0.log"), s -> s.contains("app: tick"),
+                Duration.ofSeconds(20));
+        assertFalse(lazyLog.contains(TestImages.APP_STARTED), "restored lazily, not started again:\n" + lazyLog);
+        String served = awaitDaemonLog(containerd, "event=lazy_pages_served", Duration.ofSeconds(30));
+        System.out.println("lazy restore: start_ms=" + startMs + " " + served.strip());
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!stagingMounts(containerd).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertEquals(List.of(), stagingMounts(containerd), "the staging tmpfs goes once every page is served");
+
         var runtime = containerd.cri().runtime(Duration.ofMinutes(1));
+        runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(lazy).setTimeout(5).build());
+        runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(lazy).build());
+        runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(lazyPod.id()).build());
+        runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(lazyPod.id()).build());
         runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(refused).build());
         runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(cipher).build());
         for (String id : List.of(restored, app)) {
@@ -171,7 +193,7 @@ class CriuOptionsIT {
             runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
         }
         LeakCheck.assertClean(containerd, List.of(source.id(), target.id(), cipherPod.id(), refusedPod.id(), app,
-                restored, cipher, refused));
+                restored, cipher, refused, lazyPod.id(), lazy));
         assertEquals(Status.Code.INVALID_ARGUMENT, notAllowed.getStatus().getCode(), notAllowed.getStatus().toString());
         assertEquals(Status.Code.FAILED_PRECONDITION, cannotDecrypt.getStatus().getCode(), cannotDecrypt.getStatus().toString());
     }
@@ -205,6 +227,29 @@ class CriuOptionsIT {
                 """.formatted(records, real));
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
         return script;
+    }
+
+    private static List<Path> stagingMounts(PrivateContainerd containerd) {
+        return HostScan.mountsUnder(containerd.shimState()).stream().filter(m -> m.toString().contains("/restore/")).toList();
+    }
+
+    /** The first line of a daemon log of this instance containing {@code text}, waiting up to {@code limit}. */
+    private static String awaitDaemonLog(PrivateContainerd containerd, String text, Duration limit) throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (true) {
+            try (Stream<Path> logs = Files.walk(containerd.shimState().resolve("d"))) {
+                for (Path log : logs.filter(p -> p.getFileName().toString().equals("daemon.log")).toList()) {
+                    var hit = Files.readAllLines(log).stream().filter(l -> l.contains(text)).findFirst();
+                    if (hit.isPresent()) {
+                        return hit.get();
+                    }
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no \"" + text + "\" in the daemon log within " + limit);
+            }
+            Thread.sleep(200);
+        }
     }
 
     private static List<String> recordedConfigs(Path records) throws IOException {

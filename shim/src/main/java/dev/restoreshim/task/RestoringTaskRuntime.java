@@ -3,6 +3,7 @@ package dev.restoreshim.task;
 import dev.restoreshim.errors.ShimException;
 
 import com.google.protobuf.Any;
+import dev.restoreshim.criu.LazyPagesDaemon;
 import dev.restoreshim.process.Container;
 import dev.restoreshim.process.ContainerRecord;
 import dev.restoreshim.process.CreateSpec;
@@ -35,6 +36,13 @@ public final class RestoringTaskRuntime implements TaskRuntime {
     private final CriuSetup criu;
     /** Restorations by container identity; entries live from create to release. */
     private final Map<Container, Restoration<Container>> restorations = new ConcurrentHashMap<>();
+    /** CRIU options and images dir of each restored container, from create until its Start. */
+    private final Map<Container, LazyPlan> lazyPlans = new ConcurrentHashMap<>();
+    private final LazyPages lazyPages = new LazyPages();
+
+    /** A lazy restore's CRIU binary and images, kept from Create for Start. */
+    private record LazyPlan(String criu, java.nio.file.Path images) {
+    }
 
     /** Why restores are off on this node, empty when they are on. */
     private final String disabledReason;
@@ -74,12 +82,17 @@ public final class RestoringTaskRuntime implements TaskRuntime {
                     + request.get().path() + " requested, but restores are disabled on this node: " + disabledReason);
         }
         CriuRestore options = criu.prepare(spec, request.get(), Map.of()); // refusals before anything is mounted
+        java.nio.file.Path[] images = new java.nio.file.Path[1];
         Restoration<Container> r = restorer.restore(spec, request.get(), options::checkImages, s -> {
             options.writeInto(s.bundle()); // org.criu.config, read by runc restore at Start
+            images[0] = java.nio.file.Path.of(s.checkpoint());
             return delegate.create(s, listener);
         });
         LOG.info("event=restore_criu_options ns={} id={} {}", spec.namespace(), spec.id(), options.options().logField());
         restorations.put(r.container(), r);
+        if (options.lazyPages()) {
+            lazyPlans.put(r.container(), new LazyPlan(options.features().binary(), images[0]));
+        }
         return r.container();
     }
 
@@ -90,20 +103,34 @@ public final class RestoringTaskRuntime implements TaskRuntime {
             return delegate.start(container, execId);
         }
         long t0 = System.nanoTime();
+        LazyPlan plan = lazyPlans.remove(container);
+        LazyPagesDaemon lazy = null;
         boolean ok = false;
         try {
+            if (plan != null) {
+                lazy = lazyPages.start(container, plan.criu(), plan.images()); // listening before runc restore
+            }
             int pid = delegate.start(container, execId);
             ok = true;
             return pid;
         } catch (RuntimeException e) {
             throw CriuErrors.explain(e, container.bundle().resolve("criu-work"));
         } finally {
-            r.afterStart((System.nanoTime() - t0) / 1_000_000, ok);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            if (lazy != null && ok) {
+                // the images must stay until the daemon has served every page
+                lazyPages.releaseWhenServed(container, lazy, () -> r.afterStart(ms, true));
+            } else {
+                lazyPages.stop(container);
+                r.afterStart(ms, ok);
+            }
         }
     }
 
     @Override
     public void release(Container container) {
+        lazyPlans.remove(container);
+        lazyPages.stop(container);
         Restoration<Container> r = restorations.remove(container);
         try {
             delegate.release(container);
