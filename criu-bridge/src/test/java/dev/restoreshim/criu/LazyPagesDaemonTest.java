@@ -27,13 +27,13 @@ class LazyPagesDaemonTest {
 
     @Test
     void start_readyThenServesAndExits0() throws Exception {
-        String criu = script("printf '\\000'; sleep 0.3; exit 0");
+        String criu = script("printf '\\000'; sleep 0.6; exit 0");
         assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
             try (LazyPagesDaemon d = LazyPagesDaemon.start(criu, dir.resolve("images"), dir.resolve("work"),
                     Duration.ofSeconds(5))) {
                 LazyPagesDaemon.Outcome o = d.exit().get();
                 assertTrue(o.ok());
-                assertTrue(o.servingMs() >= 200, "served until exit: " + o.servingMs());
+                assertTrue(o.servingMs() >= 100, "served until exit: " + o.servingMs());
             }
         });
     }
