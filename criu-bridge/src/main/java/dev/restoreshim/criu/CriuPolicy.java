@@ -106,8 +106,8 @@ public record CriuPolicy(CriuOptions defaults, Set<CriuOption> allowed, List<Pat
                         + allowedList() + ")"));
         if (o.kind() == CriuOption.Kind.KEY_FILE) {
             throw new CriuException(CriuException.Reason.INVALID_OPTION, where + ": " + o.key()
-                    + " is a key file and is only taken from the operator's config ([criu.defaults]), never from a "
-                    + source.label());
+                    + " is a key file and is only taken from the operator's config ([criu.defaults]), never from"
+                    + " pod annotations or restore image metadata");
         }
         if (!allowed.contains(o)) {
             throw new CriuException(CriuException.Reason.INVALID_OPTION, where + ": CRIU option " + o.key()
