@@ -63,11 +63,11 @@ public final class CriuLog {
     /**
      * A sentence for a failed restore: {@code failure}, then CRIU's first real error from
      * {@code workDir}/{@value #RESTORE_LOG} when the log has one, e.g. {@code runc restore: criu
-     * failed; CRIU <log>: a file ... is missing: /app.sh (...)}. Empty when the log has no error.
+     * failed; CRIU <log>: a file ... is missing: /app.sh (CRIU: "...")}. Empty when the log has no error.
      */
     public static Optional<String> explain(String failure, Path workDir) {
         Path log = workDir.resolve(RESTORE_LOG);
-        return firstError(log).map(e -> failure + "; CRIU " + log + ": " + e.describe());
+        return firstError(log).map(e -> failure + "; CRIU " + log + ": " + e.summary());
     }
 
     static CriuLogError classify(String source, String message, String line, Path log, boolean noInventory) {

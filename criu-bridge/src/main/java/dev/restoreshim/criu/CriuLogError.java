@@ -58,4 +58,9 @@ public record CriuLogError(Category category, String subject, String message, St
         return category.meaning() + (subject.isEmpty() ? "" : ": " + subject) + " (CRIU: \"" + message + "\"; log "
                 + log + ")";
     }
+
+    /** As {@link #describe} without the log path, for messages that name the log already. */
+    public String summary() {
+        return category.meaning() + (subject.isEmpty() ? "" : ": " + subject) + " (CRIU: \"" + message + "\")";
+    }
 }
