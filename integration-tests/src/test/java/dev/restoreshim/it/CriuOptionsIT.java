@@ -151,6 +151,19 @@ class CriuOptionsIT {
         assertTrue(restoreLog.contains("Parsing config file " + conf), "CRIU read the per-restore config file");
         assertTrue(restoreLog.contains("Will dump/restore TCP connections"), "tcp-established reached CRIU");
 
+        // restore-shim status --json: the probed CRIU and the handler's policy, the key only as "(set)"
+        String status = HostCommand.of(ShimInstall.prefix().resolve("bin/restore-shim").toString(), "status",
+                "--config", containerd.dir().resolve("shim/config.toml").toString(), "--json")
+                .withTimeout(Duration.ofSeconds(30)).run().orThrow().stdout();
+        System.out.println("status:\n" + status);
+        var criu = tools.jackson.databind.json.JsonMapper.builder().build().readTree(status).get(0).get("criu");
+        assertFalse(criu.get("version").asString().isEmpty(), "CRIU version probed: " + criu);
+        assertTrue(criu.get("lazy_pages").asBoolean(), "uffd-noncoop on this host: " + criu);
+        assertFalse(criu.get("encryption").asBoolean(), "no image encryption in CRIU 4.1.x: " + criu);
+        assertEquals("(set)", criu.get("default_options").get("tls-key").asString());
+        assertTrue(criu.get("allowed_options").toString().contains("tcp-established"), criu.toString());
+        assertFalse(status.contains(key.toString()), "status does not show the key path");
+
         // the key: its path went into the config file only; its content nowhere
         List<Path> withSecret = filesContaining(containerd.dir(), secret);
         withSecret.addAll(filesContaining(TestEnvironment.logDir(), secret));
