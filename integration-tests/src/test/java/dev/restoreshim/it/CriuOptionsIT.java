@@ -85,6 +85,108 @@ class CriuOptionsIT {
         }
     }
 
+    /**
+     * A lazy restore of the bench app filled with 256 MiB of pseudo-random data: Start returns
+     * while the lazy-pages daemon still serves pages, the app goes on ticking, and every tick the
+     * restored app prints (a word of its memory, at a position that moves with the tick) equals
+     * what the still-running source printed for the same tick, before and after every page is
+     * served.
+     */
+    @Test
+    void lazyRestore_256MiB_resumesAndItsMemoryMatchesTheSource() throws Exception {
+        TestImages images = TestEnvironment.images();
+        BenchImage bench = BenchImage.buildAndPush(TestEnvironment.shared().registry());
+        String criuToml = """
+                [criu]
+                allow = ["lazy-pages"]
+                """;
+        try (PrivateContainerd containerd = PrivateContainerd.start("CriuOptionsIT-lazy", Handler.RESTORE_TTRPC,
+                TestEnvironment.shared().registry().host(), images.pause(), criuToml)) {
+            assertTimeoutPreemptively(Duration.ofMinutes(5), () -> lazyRestore(containerd, images, bench, 256),
+                    () -> "timed out; containerd log (" + containerd.log() + ") ends with:\n" + containerd.logTail(40));
+        }
+    }
+
+    private static void lazyRestore(PrivateContainerd containerd, TestImages images, BenchImage bench, int mib)
+            throws Exception {
+        KubeletFlow kubelet = new KubeletFlow(containerd);
+        kubelet.pull(images.pause());
+        kubelet.pull(bench.ref());
+        KubeletFlow.Pod source = runPod(containerd, kubelet, "fill-src", "runc", Map.of());
+        String app = createWithSize(containerd, source, bench.ref(), mib);
+        kubelet.start(app);
+        Path sourceLog = source.logDir().resolve("app/0.log");
+        KubeletFlow.awaitFile(sourceLog, s -> s.contains(BenchImage.FILLED) && s.contains("bench: tick 2 "),
+                Duration.ofMinutes(2));
+        Path archive = containerd.dir().resolve("fill-checkpoint.tar");
+        containerd.cri().runtime(Duration.ofMinutes(3)).checkpointContainer(CheckpointContainerRequest.newBuilder()
+                .setContainerId(app).setLocation(archive.toString()).build());
+
+        KubeletFlow.Pod target = runPod(containerd, kubelet, "fill-lazy", "restore", Map.of(
+                "restore-shim.dev/checkpoint", archive.toString(), "restore-shim.dev/criu-lazy-pages", "true"));
+        String lazy = createWithSize(containerd, target, bench.ref(), mib);
+        long t0 = System.nanoTime();
+        kubelet.start(lazy);
+        long startMs = (System.nanoTime() - t0) / 1_000_000;
+        Path lazyLog = target.logDir().resolve("app/0.log");
+        KubeletFlow.awaitFile(lazyLog, s -> s.contains("bench: tick"), Duration.ofSeconds(20));
+        long runningMs = (System.nanoTime() - t0) / 1_000_000;
+        String served = awaitDaemonLog(containerd, "event=lazy_pages_served", Duration.ofSeconds(60));
+        Thread.sleep(2000); // ticks after every page is served
+        Map<Long, String> before = ticks(Files.readString(sourceLog));
+        Map<Long, String> after = ticks(Files.readString(lazyLog));
+        List<Long> common = after.keySet().stream().filter(before::containsKey).sorted().toList();
+        System.out.printf("lazy restore %d MiB: start_ms=%d first_tick_ms=%d archive_bytes=%d common_ticks=%d %s%n", mib,
+                startMs, runningMs, Files.size(archive), common.size(), served.strip());
+        assertFalse(Files.readString(lazyLog).contains(BenchImage.FILLED), "restored, not filled again");
+        assertTrue(common.size() >= 10, "ticks of both to compare: restored " + after.keySet() + ", source "
+                + before.keySet());
+        for (long tick : common) {
+            assertEquals(before.get(tick), after.get(tick), "memory word of tick " + tick);
+        }
+        assertEquals(List.of(), stagingMounts(containerd), "the staging tmpfs is gone once every page is served");
+
+        var runtime = containerd.cri().runtime(Duration.ofMinutes(1));
+        for (String id : List.of(lazy, app)) {
+            runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(5).build());
+            runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
+        }
+        for (KubeletFlow.Pod pod : List.of(target, source)) {
+            runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
+            runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
+        }
+        LeakCheck.assertClean(containerd, List.of(source.id(), target.id(), app, lazy));
+    }
+
+    /** {@code bench: tick K sum X} lines: K to X. */
+    private static Map<Long, String> ticks(String log) {
+        Map<Long, String> out = new java.util.TreeMap<>();
+        var m = java.util.regex.Pattern.compile("bench: tick (\\d+) sum (\\p{XDigit}+)").matcher(log);
+        while (m.find()) {
+            out.put(Long.parseLong(m.group(1)), m.group(2));
+        }
+        return out;
+    }
+
+    private static String createWithSize(PrivateContainerd containerd, KubeletFlow.Pod pod, String image, int mib) {
+        var config = dev.restoreshim.proto.cri.ContainerConfig.newBuilder()
+                .setMetadata(dev.restoreshim.proto.cri.ContainerMetadata.newBuilder().setName("app").setAttempt(0))
+                .setImage(dev.restoreshim.proto.cri.ImageSpec.newBuilder().setImage(image))
+                .addEnvs(dev.restoreshim.proto.cri.KeyValue.newBuilder().setKey(BenchImage.SIZE_ENV)
+                        .setValue(Integer.toString(mib)))
+                .setLogPath("app/0.log")
+                .setLinux(dev.restoreshim.proto.cri.LinuxContainerConfig.newBuilder().setSecurityContext(
+                        dev.restoreshim.proto.cri.LinuxContainerSecurityContext.newBuilder().setNamespaceOptions(
+                                dev.restoreshim.proto.cri.NamespaceOption.newBuilder()
+                                        .setNetwork(dev.restoreshim.proto.cri.NamespaceMode.NODE)
+                                        .setPid(dev.restoreshim.proto.cri.NamespaceMode.CONTAINER)
+                                        .setIpc(dev.restoreshim.proto.cri.NamespaceMode.POD))))
+                .build();
+        return containerd.cri().runtime(Duration.ofMinutes(2)).createContainer(
+                dev.restoreshim.proto.cri.CreateContainerRequest.newBuilder().setPodSandboxId(pod.id()).setConfig(config)
+                        .setSandboxConfig(pod.config()).build()).getContainerId();
+    }
+
     private static void run(PrivateContainerd containerd, TestImages images, Path key, String secret, Path records,
                             Path work) throws Exception {
         KubeletFlow kubelet = new KubeletFlow(containerd);
