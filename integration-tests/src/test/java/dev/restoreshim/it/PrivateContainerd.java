@@ -62,7 +62,16 @@ public final class PrivateContainerd implements AutoCloseable {
      */
     public static PrivateContainerd start(String testName, Handler handler, String registryHost, String sandboxImage)
             throws IOException {
-        return start(testName, handler, registryHost, sandboxImage, dir -> "");
+        return start(testName, handler, registryHost, sandboxImage, "", dir -> "");
+    }
+
+    /**
+     * As {@link #start(String, Handler, String, String)}, with a {@code [criu]} table for the
+     * restore-shim config ({@code criuToml}, replacing the plain {@code criu = "criu"}; empty: none).
+     */
+    public static PrivateContainerd start(String testName, Handler handler, String registryHost, String sandboxImage,
+                                          String criuToml) throws IOException {
+        return start(testName, handler, registryHost, sandboxImage, criuToml, dir -> "");
     }
 
     /**
@@ -72,6 +81,11 @@ public final class PrivateContainerd implements AutoCloseable {
      */
     public static PrivateContainerd start(String testName, Handler handler, String registryHost, String sandboxImage,
             java.util.function.Function<Path, String> extraConfig) throws IOException {
+        return start(testName, handler, registryHost, sandboxImage, "", extraConfig);
+    }
+
+    private static PrivateContainerd start(String testName, Handler handler, String registryHost, String sandboxImage,
+            String criuToml, java.util.function.Function<Path, String> extraConfig) throws IOException {
         Path prefix = handler.isRestoreShim() ? ShimInstall.prefix() : null;
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "rsit-");
         String id = dir.getFileName().toString();
@@ -83,7 +97,11 @@ public final class PrivateContainerd implements AutoCloseable {
         Files.createDirectories(dir.resolve("shim/state"));
         writeRegistryHosts(dir, registryHost);
         Path shimConfig = dir.resolve("shim/config.toml");
-        Files.writeString(shimConfig, shimConfigToml(dir, handler));
+        String shimToml = shimConfigToml(dir, handler);
+        if (!criuToml.isEmpty()) {
+            shimToml = shimToml.replace("criu = \"criu\"\n", "") + "\n" + criuToml;
+        }
+        Files.writeString(shimConfig, shimToml);
         Path config = dir.resolve("config.toml");
         Files.writeString(config, ContainerdConfig.toml(dir, sandboxImage, prefix, shimConfig) + extraConfig.apply(dir));
 

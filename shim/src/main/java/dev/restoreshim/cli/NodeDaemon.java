@@ -5,6 +5,10 @@ import dev.restoreshim.cgroups.OomWatcher;
 import dev.restoreshim.config.ConfigLocation;
 import dev.restoreshim.config.DaemonLayout;
 import dev.restoreshim.config.ShimConfig;
+import dev.restoreshim.criu.CriuFeatures;
+import dev.restoreshim.criu.ProcessCriuCommand;
+import dev.restoreshim.restore.CriuSetup;
+import dev.restoreshim.runc.CriuOnPath;
 import dev.restoreshim.events.EventPublisher;
 import dev.restoreshim.grpc.AdminEndpoint;
 import dev.restoreshim.grpc.AdminStatusService;
@@ -60,6 +64,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -126,8 +131,8 @@ public final class NodeDaemon implements AutoCloseable {
      * opened, the daemon logs {@code event=restores_disabled}, serves ordinary creates, and refuses
      * restore requests with that reason.
      */
-    private TaskRuntime restoring(TaskRuntime runtime, ShimConfig config, ProcessLauncher launcher, Reaper reaper,
-                                  Fds fds) {
+    private TaskRuntime restoring(TaskRuntime runtime, ShimConfig config, CriuSetup criu, ProcessLauncher launcher,
+                                  Reaper reaper, Fds fds) {
         RestoreSettings rs = config.restore();
         DeltaCache cache;
         try {
@@ -145,7 +150,32 @@ public final class NodeDaemon implements AutoCloseable {
         var env = new RestoreEnvironment(new LinuxMounts(), new LinuxFsMounts(), new LinuxFileOps(), cache,
                 dir.resolve("restore"), rs.cacheDir().resolve("scratch"), rs.tmpfsSizeLimitBytes(),
                 EntryPolicy.defaults(), DeltaLayer.Limits.DEFAULT, images);
-        return new RestoringTaskRuntime(runtime, new Restorer(env), recentRestores);
+        return new RestoringTaskRuntime(runtime, new Restorer(env), criu, recentRestores);
+    }
+
+    /**
+     * Probes CRIU and the kernel once, on a virtual thread, so that daemon start does not wait for
+     * it; restores wait for the result (a few tens of milliseconds), the status report shows it
+     * when it is there. Logs {@code event=criu_features}.
+     */
+    private static CompletableFuture<CriuFeatures> probeCriu(String binary) {
+        var done = new CompletableFuture<CriuFeatures>();
+        Thread.ofVirtual().name("criu-probe").start(() -> {
+            CriuFeatures f = CriuFeatures.detect(new ProcessCriuCommand(binary), Path.of("/"));
+            if (f.usable()) {
+                log.info("event=criu_features {}", logFields(f));
+            } else {
+                log.warn("event=criu_features {}", logFields(f));
+            }
+            done.complete(f);
+        });
+        return done;
+    }
+
+    private static String logFields(CriuFeatures f) {
+        StringBuilder sb = new StringBuilder();
+        f.asMap().forEach((k, v) -> sb.append(sb.isEmpty() ? "" : " ").append(k).append("=\"").append(v).append('"'));
+        return sb.toString();
     }
 
     private void start(ShimConfig config, DaemonArgs args) throws IOException {
@@ -160,14 +190,18 @@ public final class NodeDaemon implements AutoCloseable {
         var publisher = push(new EventPublisher(TtrpcEventSink.forAddress(args.ttrpcAddress())));
         var oom = push(OomWatcher.host());
         var signals = new LinuxSignals();
+        var runcEnv = CriuOnPath.env(System.getenv(), config.criu());
         // OciTaskRuntime replaces the template's runc and listener per container
         var template = new ContainerDeps(new Runc(new RuncSettings(Path.of(config.runtime()), config.runtimeRoot(), false),
-                launcher, reaper, fds, dir.resolve("runc.log")), new LinuxMounts(), fds, reaper, signals,
+                launcher, reaper, fds, dir.resolve("runc.log"), runcEnv), new LinuxMounts(), fds, reaper, signals,
                 ExitListener.none(), Duration.ofSeconds(10));
-        var runtime = new OciTaskRuntime(settings -> new Runc(settings, launcher, reaper, fds, dir.resolve("runc.log"))
-                .withDeadlines(RuncDeadlines.DEFAULT, signals),
+        var runtime = new OciTaskRuntime(settings -> new Runc(settings, launcher, reaper, fds, dir.resolve("runc.log"),
+                runcEnv).withDeadlines(RuncDeadlines.DEFAULT, signals),
                 Path.of(config.runtime()), config.runtimeRoot(), false, template, CgroupMetrics.host());
-        tasks = new TaskService(restoring(runtime, config, launcher, reaper, fds), new TaskStore(dir), publisher::send, oom,
+        var criuFeatures = probeCriu(config.criu());
+        var criu = new CriuSetup(config.criuPolicy(), criuFeatures::join);
+        tasks = new TaskService(restoring(runtime, config, criu, launcher, reaper, fds), new TaskStore(dir),
+                publisher::send, oom,
                 () -> log.debug("event=idle_shutdown_ignored reason=\"the node daemon stays warm for the next task\""));
         tasks.configOrigin(config.origin());
         tasks.adoptAll();
@@ -181,7 +215,8 @@ public final class NodeDaemon implements AutoCloseable {
         var grpc = TaskEndpoint.start(layout.grpcSocket(), adapter, group);
         push(() -> grpc.shutdown(DRAIN));
         var admin = AdminEndpoint.start(layout.adminSocket(), health,
-                List.of(new AdminStatusService(tasks, layout, args.containerdAddress(), config, recentRestores)), group);
+                List.of(new AdminStatusService(tasks, layout, args.containerdAddress(), config, recentRestores,
+                        () -> criuFeatures.getNow(null))), group);
         push(() -> admin.shutdown(Duration.ofSeconds(2)));
 
         health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);

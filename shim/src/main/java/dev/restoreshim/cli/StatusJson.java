@@ -43,6 +43,20 @@ final class StatusJson {
         v.put("java", s.getVersions().getJava());
         v.put("runtime", s.getVersions().getRuntime());
         v.put("criu", s.getVersions().getCriu());
+        if (s.hasCriu()) {
+            var c = s.getCriu();
+            ObjectNode criu = o.putObject("criu");
+            criu.put("binary", c.getBinary()).put("version", c.getVersion()).put("lazy_pages", c.getLazyPages())
+                    .put("encryption", c.getEncryption()).put("tls", c.getTls()).put("problem", c.getProblem());
+            ObjectNode kernel = criu.putObject("kernel");
+            new TreeMap<>(c.getKernelMap()).forEach(kernel::put);
+            ArrayNode allowed = criu.putArray("allowed_options");
+            c.getAllowedOptionsList().forEach(allowed::add);
+            ObjectNode defaults = criu.putObject("default_options");
+            new TreeMap<>(c.getDefaultOptionsMap()).forEach(defaults::put);
+            ArrayNode keyDirs = criu.putArray("key_dirs");
+            c.getKeyDirsList().forEach(keyDirs::add);
+        }
         ObjectNode features = o.putObject("features");
         new TreeMap<>(s.getFeaturesMap()).forEach(features::put);
         ArrayNode tasks = o.putArray("tasks");

@@ -47,6 +47,14 @@ final class StatusTable {
         Versions v = s.getVersions();
         sb.append("  versions: restore-shim ").append(dash(v.getRestoreShim())).append(", java ").append(dash(v.getJava()))
                 .append(", runtime ").append(dash(v.getRuntime())).append(", criu ").append(dash(v.getCriu())).append('\n');
+        if (s.hasCriu()) {
+            var c = s.getCriu();
+            sb.append("  criu: ").append(c.getVersion().isEmpty() ? "unusable" : c.getVersion())
+                    .append("  lazy-pages ").append(c.getLazyPages() ? "yes" : "no")
+                    .append("  encryption ").append(c.getEncryption() ? "yes" : "no")
+                    .append("  allowed ").append(c.getAllowedOptionsCount() == 0 ? "-" : String.join(",", c.getAllowedOptionsList()))
+                    .append(c.getProblem().isEmpty() ? "" : "  problem: " + c.getProblem()).append('\n');
+        }
         if (!s.getFeaturesMap().isEmpty()) {
             List<String> features = new ArrayList<>();
             new TreeMap<>(s.getFeaturesMap()).forEach((k, val) -> features.add(k + "=" + val));

@@ -1,5 +1,7 @@
 package dev.restoreshim.config;
 
+import dev.restoreshim.criu.CriuException;
+import dev.restoreshim.criu.CriuPolicy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,7 +11,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -23,6 +27,7 @@ public final class ConfigFile {
     private static final Set<String> TOP_KEYS = Set.of("state_dir", "runtime", "runtime_root", "criu",
             "protocol", "log_level", "java", "java_options", "restore");
     private static final Set<String> RESTORE_KEYS = Set.of("cache_dir", "tmpfs_size_limit", "images", "readahead");
+    private static final Set<String> CRIU_KEYS = Set.of("binary", "allow", "key_dirs", "defaults");
     private static final TomlMapper TOML = new TomlMapper();
 
     private ConfigFile() {
@@ -78,15 +83,67 @@ public final class ConfigFile {
                         "must be one of error, warn, info, debug, trace, got \"" + levelName + "\"");
             }
             List<String> javaOptions = splitOptions(string("java_options", root.get("java_options"), ""));
+            JsonNode criu = root.get("criu");
+            boolean criuTable = criu != null && criu.isObject();
+            if (criuTable) {
+                rejectUnknown(criu, "criu.", CRIU_KEYS);
+            }
             return new ShimConfig(stateDir,
                     string("runtime", root.get("runtime"), d.runtime()),
                     runtimeRoot,
-                    string("criu", root.get("criu"), d.criu()),
+                    criuTable ? string("criu.binary", criu.get("binary"), d.criu()) : string("criu", criu, d.criu()),
                     protocol, level,
                     string("java", root.get("java"), d.java()),
                     javaOptions,
                     restore(root.get("restore")),
+                    criuTable ? criuPolicy(criu) : CriuPolicy.closed(),
                     origin);
+        }
+
+        /** {@code [criu]}: allow (option names), key_dirs (absolute dirs), defaults (a table of option = value). */
+        private CriuPolicy criuPolicy(JsonNode table) {
+            Map<String, String> defaults = new TreeMap<>();
+            JsonNode d = table.get("defaults");
+            if (d != null) {
+                if (!d.isObject()) {
+                    throw new ConfigException(origin, "criu.defaults", "must be a table ([criu.defaults]), got " + kind(d));
+                }
+                for (var e : d.properties()) {
+                    JsonNode v = e.getValue();
+                    if (!v.isBoolean() && !v.isString()) {
+                        throw new ConfigException(origin, "criu.defaults." + e.getKey(),
+                                "must be true, false or a string, got " + kind(v));
+                    }
+                    defaults.put(e.getKey(), v.isBoolean() ? String.valueOf(v.booleanValue()) : v.stringValue());
+                }
+            }
+            List<String> allow = strings("criu.allow", table.get("allow"));
+            List<Path> keyDirs = new ArrayList<>();
+            for (String dir : strings("criu.key_dirs", table.get("key_dirs"))) {
+                keyDirs.add(path("criu.key_dirs", TOML.getNodeFactory().stringNode(dir), null));
+            }
+            try {
+                return CriuPolicy.of(defaults, allow, keyDirs);
+            } catch (CriuException e) {
+                throw new ConfigException(origin, "criu", e.getMessage());
+            }
+        }
+
+        private List<String> strings(String key, JsonNode node) {
+            List<String> out = new ArrayList<>();
+            if (node == null) {
+                return out;
+            }
+            if (!node.isArray()) {
+                throw new ConfigException(origin, key, "must be an array of strings, got " + kind(node));
+            }
+            for (JsonNode item : node) {
+                if (!item.isString()) {
+                    throw new ConfigException(origin, key, "must be an array of strings, got " + kind(item));
+                }
+                out.add(item.stringValue());
+            }
+            return out;
         }
 
         private RestoreSettings restore(JsonNode table) {

@@ -1,5 +1,6 @@
 package dev.restoreshim.config;
 
+import dev.restoreshim.criu.CriuPolicy;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -17,12 +18,14 @@ import java.util.Objects;
  *     enough for Unix socket paths
  * @param runtime the OCI runtime binary (name looked up in PATH, or absolute path)
  * @param runtimeRoot the OCI runtime's {@code --root}; one subdirectory per containerd namespace
- * @param criu the CRIU binary
+ * @param criu the CRIU binary ({@code criu = "..."} or {@code [criu] binary}); probed at daemon start,
+ *     and put first on runc's PATH when it is an absolute path to a file named {@code criu}
  * @param protocol what {@code start} advertises to containerd
  * @param logLevel the daemon's log threshold
  * @param java the java binary that runs the daemon
  * @param javaOptions extra JVM options for the daemon, split on spaces
  * @param restore the {@code [restore]} table
+ * @param criuPolicy the {@code [criu]} table: default CRIU options, what pods may set, key directories
  * @param origin the file this came from, or "defaults"; used in error messages
  */
 public record ShimConfig(
@@ -35,6 +38,7 @@ public record ShimConfig(
         String java,
         List<String> javaOptions,
         RestoreSettings restore,
+        CriuPolicy criuPolicy,
         String origin) {
 
     /** Default state directory (tmpfs on systemd hosts: cleared at boot like containerd's). */
@@ -49,6 +53,7 @@ public record ShimConfig(
         Objects.requireNonNull(protocol, "protocol");
         Objects.requireNonNull(logLevel, "logLevel");
         Objects.requireNonNull(restore, "restore");
+        Objects.requireNonNull(criuPolicy, "criuPolicy");
         requireLauncherSafe(origin, "state_dir", Objects.requireNonNull(stateDir, "stateDir").toString());
         if (!stateDir.isAbsolute()) {
             throw new ConfigException(origin, "state_dir", "must be an absolute path, got \"" + stateDir + "\"");
@@ -76,7 +81,8 @@ public record ShimConfig(
     /** The configuration when no file is given: see the constants and {@code docs/configuration.md}. */
     public static ShimConfig defaults() {
         return new ShimConfig(DEFAULT_STATE_DIR, "runc", DEFAULT_STATE_DIR.resolve("runc"), "criu",
-                Protocol.TTRPC, LogLevel.INFO, defaultJava(), List.of(), RestoreSettings.defaults(), "defaults");
+                Protocol.TTRPC, LogLevel.INFO, defaultJava(), List.of(), RestoreSettings.defaults(), CriuPolicy.closed(),
+                "defaults");
     }
 
     /** The java binary of the running JVM: the JDK the installed wrapper (and install.sh) chose. */

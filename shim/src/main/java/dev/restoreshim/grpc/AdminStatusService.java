@@ -3,9 +3,12 @@ package dev.restoreshim.grpc;
 import com.google.protobuf.Timestamp;
 import dev.restoreshim.config.DaemonLayout;
 import dev.restoreshim.config.ShimConfig;
+import dev.restoreshim.criu.CriuFeatures;
+import dev.restoreshim.criu.CriuPolicy;
 import dev.restoreshim.errors.ErrorStatus;
 import dev.restoreshim.process.ProcessState;
 import dev.restoreshim.proto.admin.AdminGrpc;
+import dev.restoreshim.proto.admin.CriuReport;
 import dev.restoreshim.proto.admin.RestoreEntry;
 import dev.restoreshim.proto.admin.StatusRequest;
 import dev.restoreshim.proto.admin.StatusResponse;
@@ -16,6 +19,7 @@ import dev.restoreshim.task.Task;
 import dev.restoreshim.task.TaskService;
 import io.grpc.stub.StreamObserver;
 import java.time.Instant;
+import java.util.function.Supplier;
 
 /**
  * {@code restoreshim.admin.v1.Admin/Status} on the admin socket: the daemon's identity, versions
@@ -27,19 +31,25 @@ public final class AdminStatusService extends AdminGrpc.AdminImplBase {
     private final String containerdAddress;
     private final ShimConfig config;
     private final RecentRestores restores;
+    private final Supplier<CriuFeatures> criuFeatures;
     private final Instant startedAt = Instant.now();
 
     public AdminStatusService(TaskService tasks, DaemonLayout layout, String containerdAddress, ShimConfig config) {
-        this(tasks, layout, containerdAddress, config, new RecentRestores());
+        this(tasks, layout, containerdAddress, config, new RecentRestores(), () -> null);
     }
 
+    /**
+     * @param restores the daemon's recent restores
+     * @param criuFeatures what the daemon probed at start; null while the probe runs
+     */
     public AdminStatusService(TaskService tasks, DaemonLayout layout, String containerdAddress, ShimConfig config,
-                              RecentRestores restores) {
+                              RecentRestores restores, Supplier<CriuFeatures> criuFeatures) {
         this.restores = restores;
         this.tasks = tasks;
         this.layout = layout;
         this.containerdAddress = containerdAddress;
         this.config = config;
+        this.criuFeatures = criuFeatures;
     }
 
     @Override
@@ -55,6 +65,12 @@ public final class AdminStatusService extends AdminGrpc.AdminImplBase {
                             .setJava(Runtime.version().toString())
                             .setRuntime(config.runtime())
                             .setCriu(config.criu()));
+            CriuFeatures f = criuFeatures.get();
+            if (f != null) {
+                b.getVersionsBuilder().setCriu(f.version().isEmpty() ? config.criu() + " (not usable)" : f.version());
+                b.putAllFeatures(f.asMap());
+            }
+            b.setCriu(criu(f, config.criuPolicy()));
             for (Task t : tasks.list()) {
                 b.addTasks(entry(t));
             }
@@ -66,6 +82,20 @@ public final class AdminStatusService extends AdminGrpc.AdminImplBase {
         } catch (RuntimeException e) {
             o.onError(ErrorStatus.toStatus(e).asRuntimeException());
         }
+    }
+
+    private static CriuReport criu(CriuFeatures f, CriuPolicy policy) {
+        var r = CriuReport.newBuilder();
+        if (f != null) {
+            r.setBinary(f.binary()).setVersion(f.version()).setLazyPages(f.lazyPages()).setEncryption(f.encryption())
+                    .setTls(f.tls()).putAllKernel(f.kernel()).setProblem(f.problem());
+        } else {
+            r.setProblem("not probed yet");
+        }
+        policy.allowed().forEach(o -> r.addAllowedOptions(o.key()));
+        policy.defaults().values().forEach((o, v) -> r.putDefaultOptions(o.key(), o.isFile() ? "(set)" : v));
+        policy.keyDirs().forEach(d -> r.addKeyDirs(d.toString()));
+        return r.build();
     }
 
     private static TaskEntry entry(Task t) {

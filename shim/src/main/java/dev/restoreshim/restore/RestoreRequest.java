@@ -102,6 +102,22 @@ public record RestoreRequest(Origin origin, Source source, Path path) {
         return dir;
     }
 
+    /**
+     * The string annotations of {@code spec}'s bundle {@code config.json} (the pod's
+     * {@code restore-shim.dev/*} annotations among them).
+     *
+     * @throws ShimException INVALID_ARGUMENT when the bundle spec cannot be read
+     */
+    public static java.util.Map<String, String> annotationsOf(CreateSpec spec) {
+        java.util.Map<String, String> out = new java.util.TreeMap<>();
+        annotations(spec).properties().forEach(e -> {
+            if (e.getValue().isString()) {
+                out.put(e.getKey(), e.getValue().stringValue());
+            }
+        });
+        return out;
+    }
+
     private static JsonNode annotations(CreateSpec spec) {
         Path config = spec.bundle().resolve("config.json");
         try {

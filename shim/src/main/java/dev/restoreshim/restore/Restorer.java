@@ -14,7 +14,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,11 +45,9 @@ public final class Restorer {
     private static final Logger LOG = LoggerFactory.getLogger(Restorer.class);
 
     private final RestoreEnvironment env;
-    private final RestoreImageLayer imageLayer;
 
     public Restorer(RestoreEnvironment env) {
         this.env = env;
-        this.imageLayer = new RestoreImageLayer(env.mounts(), env.fsMounts());
     }
 
     /**
@@ -56,17 +56,29 @@ public final class Restorer {
      * @throws ShimException naming the archive and the reason; nothing is left behind then
      */
     public <C> Restoration<C> restore(CreateSpec spec, RestoreRequest request, Function<CreateSpec, C> create) {
+        return restore(spec, request, names -> { }, create);
+    }
+
+    /**
+     * As {@link #restore(CreateSpec, RestoreRequest, Function)}, running {@code imageCheck} on the
+     * checkpoint's CRIU images before anything is mounted: on the index of an uncompressed archive
+     * or on a directory of images, and, for a compressed archive (whose names are only known by
+     * streaming it), on the staged images before the container is created.
+     */
+    public <C> Restoration<C> restore(CreateSpec spec, RestoreRequest request, Consumer<Predicate<String>> imageCheck,
+                                      Function<CreateSpec, C> create) {
         String label = "ns=" + spec.namespace() + " id=" + spec.id() + " source=" + request.source().name().toLowerCase()
                 + " origin=" + request.origin().name().toLowerCase() + " checkpoint=" + request.path();
         long t0 = System.nanoTime();
         if (request.source() == RestoreRequest.Source.IMAGES_DIR) {
+            imageCheck.accept(name -> nonEmpty(request.path().resolve(name)));
             C c = create.apply(withCheckpoint(spec, spec.rootfs(), request.path()));
             return new Restoration<>(label, c, new CleanupStack(), new DirectoryImages(request.path()),
                     RestoreTimings.forDirectory(ms(t0)));
         }
         if (request.source() == RestoreRequest.Source.RESTORE_IMAGE) {
             try {
-                return imageLayer.restore(spec, request.path(), create, label);
+                return imageLayer().restore(spec, request.path(), create, label);
             } catch (RuntimeException e) {
                 LOG.warn("event=restore_refused {} reason=\"{}\"", label, e.getMessage());
                 throw e;
@@ -74,7 +86,7 @@ public final class Restorer {
         }
         CleanupStack resources = new CleanupStack();
         try {
-            return fromArchive(spec, request.path(), create, resources, label, t0);
+            return fromArchive(spec, request.path(), imageCheck, create, resources, label, t0);
         } catch (RuntimeException e) {
             resources.close();
             LOG.warn("event=restore_refused {} reason=\"{}\"", label, e.getMessage());
@@ -94,7 +106,7 @@ public final class Restorer {
         String label = "ns=" + spec.namespace() + " id=" + spec.id() + " source=" + request.source().name().toLowerCase()
                 + " origin=" + request.origin().name().toLowerCase() + " checkpoint=" + request.path() + " adopted=true";
         if (request.source() == RestoreRequest.Source.RESTORE_IMAGE) {
-            return new Restoration<>(label, container, imageLayer.readopt(spec.bundle()), null,
+            return new Restoration<>(label, container, imageLayer().readopt(spec.bundle()), null,
                     RestoreTimings.forDirectory(0));
         }
         CleanupStack resources = new CleanupStack();
@@ -123,7 +135,8 @@ public final class Restorer {
         return new Restoration<>(label, container, resources, null, RestoreTimings.forDirectory(0));
     }
 
-    private <C> Restoration<C> fromArchive(CreateSpec spec, Path path, Function<CreateSpec, C> create,
+    private <C> Restoration<C> fromArchive(CreateSpec spec, Path path, Consumer<Predicate<String>> imageCheck,
+                                           Function<CreateSpec, C> create,
                                            CleanupStack resources, String label, long t0) {
         if (spec.rootfs().isEmpty()) {
             throw ShimException.failedPrecondition("restore task \"" + spec.id() + "\": archive " + path
@@ -140,6 +153,9 @@ public final class Restorer {
             }
         } else {
             ImagePolicy.checkInPlaceMembers(archive);
+        }
+        if (archive.indexed()) {
+            imageCheck.accept(name -> archive.index().entry(ImageStaging.PREFIX + name).map(e -> e.size() > 0).orElse(false));
         }
         long tIndex = System.nanoTime();
 
@@ -170,6 +186,9 @@ public final class Restorer {
             case EROFS -> inPlace(archive, key, imagesAt, resources, label);
         };
         archive.close(); // the archive is not read after this; the stack's close is then a no-op
+        if (!archive.indexed()) {
+            imageCheck.accept(name -> nonEmpty(images.dir().resolve(name)));
+        }
         long tStage = System.nanoTime();
 
         C c = create.apply(withCheckpoint(spec, List.of(), images.dir()));
@@ -205,6 +224,11 @@ public final class Restorer {
         return erofs;
     }
 
+    /** Restore images use the environment's mounts only; nothing else of it (stateless, made per use). */
+    private RestoreImageLayer imageLayer() {
+        return new RestoreImageLayer(env.mounts(), env.fsMounts());
+    }
+
     private void extractDelta(CheckpointArchive archive, Path dir, OverlayStack stack) {
         List<String> deleted = archive.deletedFiles();
         DeltaLayer layer = new DeltaLayer(env.files(), env.deltaLimits());
@@ -233,7 +257,15 @@ public final class Restorer {
                 spec.parentCheckpoint());
     }
 
-    private static void createDirectories(Path dir) {
+    private static boolean nonEmpty(Path image) {
+        try {
+            return Files.isRegularFile(image) && Files.size(image) > 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+        private static void createDirectories(Path dir) {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {

@@ -49,22 +49,31 @@ public final class Runc {
     private final Path logFile;
     private final RuncDeadlines deadlines;
     private final Signals signals;
+    /** runc's environment (runc runs {@code criu} from its PATH). */
+    private final Map<String, String> env;
 
     /**
      * A runc run through {@code launcher}, awaited through {@code reaper}, logging to
      * {@code logFile}, without deadlines.
      */
     public Runc(RuncSettings settings, ProcessLauncher launcher, Reaper reaper, Fds fds, Path logFile) {
-        this(settings, launcher, reaper, fds, logFile, RuncDeadlines.NONE, null);
+        this(settings, launcher, reaper, fds, logFile, System.getenv());
+    }
+
+    /** As the five-argument constructor, with runc's environment {@code env} (see {@link CriuOnPath}). */
+    public Runc(RuncSettings settings, ProcessLauncher launcher, Reaper reaper, Fds fds, Path logFile,
+                Map<String, String> env) {
+        this(settings, launcher, reaper, fds, logFile, env, RuncDeadlines.NONE, null);
     }
 
     private Runc(RuncSettings settings, ProcessLauncher launcher, Reaper reaper, Fds fds, Path logFile,
-                 RuncDeadlines deadlines, Signals signals) {
+                 Map<String, String> env, RuncDeadlines deadlines, Signals signals) {
         this.settings = settings;
         this.launcher = launcher;
         this.reaper = reaper;
         this.fds = fds;
         this.logFile = logFile;
+        this.env = Map.copyOf(env);
         this.deadlines = deadlines;
         this.signals = signals;
     }
@@ -79,12 +88,12 @@ public final class Runc {
 
     /** The same runc logging to {@code logFile}. */
     public Runc withLog(Path logFile) {
-        return new Runc(settings, launcher, reaper, fds, logFile, deadlines, signals);
+        return new Runc(settings, launcher, reaper, fds, logFile, env, deadlines, signals);
     }
 
     /** The same runc, killed through {@code signals} when a command passes its deadline. */
     public Runc withDeadlines(RuncDeadlines deadlines, Signals signals) {
-        return new Runc(settings, launcher, reaper, fds, logFile, deadlines, signals);
+        return new Runc(settings, launcher, reaper, fds, logFile, env, deadlines, signals);
     }
 
     /** The settings in use. */
@@ -208,7 +217,7 @@ public final class Runc {
                 stderr = new OutputCapture(fds, err[0], "runc-" + command + "-stderr");
                 fdMap = Map.of(1, out[1], 2, err[1]);
             }
-            pid = launcher.spawn(new LaunchSpec(argv, System.getenv(), null, new HashMap<>(fdMap)));
+            pid = launcher.spawn(new LaunchSpec(argv, env, null, new HashMap<>(fdMap)));
         } catch (SysException e) {
             if (e.errnoName().equals("ENOENT") || e.errnoName().equals("EACCES")) {
                 throw new ShimException(ErrorKind.FAILED_PRECONDITION, "runc " + command + " \"" + id

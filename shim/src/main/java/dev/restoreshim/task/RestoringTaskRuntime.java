@@ -4,14 +4,18 @@ import dev.restoreshim.errors.ErrorKind;
 import dev.restoreshim.errors.ShimException;
 
 import com.google.protobuf.Any;
+import dev.restoreshim.criu.LazyPagesDaemon;
 import dev.restoreshim.process.Container;
 import dev.restoreshim.process.ContainerRecord;
 import dev.restoreshim.process.CreateSpec;
 import dev.restoreshim.process.ExitListener;
-import dev.restoreshim.restore.CriuRestoreLog;
+import dev.restoreshim.restore.CriuErrors;
+import dev.restoreshim.restore.CriuRestore;
+import dev.restoreshim.restore.CriuSetup;
 import dev.restoreshim.restore.RecentRestores;
 import dev.restoreshim.restore.Restoration;
 import dev.restoreshim.restore.RestoreRequest;
+import dev.restoreshim.restore.RestoreTimings;
 import dev.restoreshim.restore.Restorer;
 import dev.restoreshim.process.Stdio;
 import java.time.Instant;
@@ -35,8 +39,16 @@ public final class RestoringTaskRuntime implements TaskRuntime {
 
     private final TaskRuntime delegate;
     private final Restorer restorer;
+    private final CriuSetup criu;
     /** Restorations by container identity; entries live from create to release. */
     private final Map<Container, Restoration<Container>> restorations = new ConcurrentHashMap<>();
+    /** CRIU options and images dir of each restored container, from create until its Start. */
+    private final Map<Container, LazyPlan> lazyPlans = new ConcurrentHashMap<>();
+    private final LazyPages lazyPages = new LazyPages();
+
+    /** A lazy restore's CRIU binary and images, kept from Create for Start. */
+    private record LazyPlan(String criu, java.nio.file.Path images) {
+    }
 
     /** The checkpoint path of each restoration, for {@link RecentRestores}; same lifetime as {@link #restorations}. */
     private final Map<Container, String> sources = new ConcurrentHashMap<>();
@@ -46,16 +58,22 @@ public final class RestoringTaskRuntime implements TaskRuntime {
     private final String disabledReason;
 
     public RestoringTaskRuntime(TaskRuntime delegate, Restorer restorer) {
-        this(delegate, restorer, new RecentRestores());
+        this(delegate, restorer, CriuSetup.closed(), new RecentRestores());
     }
 
-    public RestoringTaskRuntime(TaskRuntime delegate, Restorer restorer, RecentRestores recent) {
-        this(delegate, restorer, recent, "");
+    /**
+     * Restores with the CRIU options {@code criu} allows (see {@code docs/criu.md}), recording
+     * each attempt in {@code recent}.
+     */
+    public RestoringTaskRuntime(TaskRuntime delegate, Restorer restorer, CriuSetup criu, RecentRestores recent) {
+        this(delegate, restorer, criu, recent, "");
     }
 
-    private RestoringTaskRuntime(TaskRuntime delegate, Restorer restorer, RecentRestores recent, String disabledReason) {
+    private RestoringTaskRuntime(TaskRuntime delegate, Restorer restorer, CriuSetup criu, RecentRestores recent,
+                                 String disabledReason) {
         this.delegate = delegate;
         this.restorer = restorer;
+        this.criu = criu;
         this.recent = recent;
         this.disabledReason = disabledReason;
     }
@@ -65,7 +83,7 @@ public final class RestoringTaskRuntime implements TaskRuntime {
      * FAILED_PRECONDITION and {@code reason}, never silently cold-started.
      */
     public static RestoringTaskRuntime disabled(TaskRuntime delegate, String reason) {
-        return new RestoringTaskRuntime(delegate, null, new RecentRestores(), reason);
+        return new RestoringTaskRuntime(delegate, null, CriuSetup.closed(), new RecentRestores(), reason);
     }
 
     @Override
@@ -81,15 +99,26 @@ public final class RestoringTaskRuntime implements TaskRuntime {
         long t0 = System.nanoTime();
         String source = request.get().path().toString();
         Restoration<Container> r;
+        CriuRestore options;
+        java.nio.file.Path[] images = new java.nio.file.Path[1];
         try {
-            r = restorer.restore(spec, request.get(), s -> delegate.create(s, listener));
+            options = criu.prepare(spec, request.get(), Map.of()); // refusals before anything is mounted
+            r = restorer.restore(spec, request.get(), options::checkImages, s -> {
+                options.writeInto(s.bundle()); // org.criu.config, read by runc restore at Start
+                images[0] = java.nio.file.Path.of(s.checkpoint());
+                return delegate.create(s, listener);
+            });
         } catch (RuntimeException e) {
             recent.add(new RecentRestores.Entry(spec.namespace(), spec.id(), source, null, ms(t0),
                     RecentRestores.Outcome.FAILED, String.valueOf(e.getMessage()), Instant.now()));
             throw e;
         }
+        LOG.info("event=restore_criu_options ns={} id={} {}", spec.namespace(), spec.id(), options.options().logField());
         sources.put(r.container(), source);
         restorations.put(r.container(), r);
+        if (options.lazyPages()) {
+            lazyPlans.put(r.container(), new LazyPlan(options.features().binary(), images[0]));
+        }
         return r.container();
     }
 
@@ -100,14 +129,19 @@ public final class RestoringTaskRuntime implements TaskRuntime {
             return delegate.start(container, execId);
         }
         long t0 = System.nanoTime();
+        LazyPlan plan = lazyPlans.remove(container);
+        LazyPagesDaemon lazy = null;
         boolean ok = false;
         String error = "start did not return";
         try {
+            if (plan != null) {
+                lazy = lazyPages.start(container, plan.criu(), plan.images()); // listening before runc restore
+            }
             int pid = delegate.start(container, execId);
             ok = true;
             return pid;
         } catch (RuntimeException e) {
-            RuntimeException explained = CriuRestoreLog.explain(e, container.bundle().resolve("criu-work"));
+            RuntimeException explained = CriuErrors.explain(e, container.bundle().resolve("criu-work"));
             String source = sources.getOrDefault(container, "");
             if (!source.isEmpty()) { // name the checkpoint the failed restore came from
                 explained = new ShimException(explained instanceof ShimException s ? s.kind() : ErrorKind.INTERNAL,
@@ -116,9 +150,17 @@ public final class RestoringTaskRuntime implements TaskRuntime {
             error = String.valueOf(explained.getMessage());
             throw explained;
         } finally {
-            r.afterStart(ms(t0), ok);
+            long ms = ms(t0);
+            if (lazy != null && ok) {
+                // the images must stay until the daemon has served every page
+                lazyPages.releaseWhenServed(container, lazy, () -> r.afterStart(ms, true));
+            } else {
+                lazyPages.stop(container);
+                r.afterStart(ms, ok);
+            }
+            RestoreTimings timings = r.timings().withRestore(ms);
             recent.add(new RecentRestores.Entry(container.namespace(), container.id(),
-                    sources.getOrDefault(container, ""), r.timings(), r.timings().totalMs(),
+                    sources.getOrDefault(container, ""), timings, timings.totalMs(),
                     ok ? RecentRestores.Outcome.RESTORED : RecentRestores.Outcome.FAILED, ok ? "" : error,
                     Instant.now()));
         }
@@ -130,6 +172,8 @@ public final class RestoringTaskRuntime implements TaskRuntime {
 
     @Override
     public void release(Container container) {
+        lazyPlans.remove(container);
+        lazyPages.stop(container);
         Restoration<Container> r = restorations.remove(container);
         sources.remove(container);
         try {

@@ -51,6 +51,9 @@ class StatusCommandTest {
                     .putPhaseMs("criu", 380).putPhaseMs("index", 3).putPhaseMs("zz-custom", 1).putPhaseMs("overlay", 10)
                     .setTotalMs(394).setOutcome("restored"))
             .putFeatures("protocol", "ttrpc")
+            .setCriu(dev.restoreshim.proto.admin.CriuReport.newBuilder().setBinary("criu").setVersion("4.1.1")
+                    .setLazyPages(true).setTls(true).putKernel("release", "6.18.44").addAllowedOptions("tcp-established")
+                    .addAllowedOptions("file-locks").putDefaultOptions("tls-key", "(set)").addKeyDirs("/etc/rs/keys"))
             .build();
 
     @TempDir
@@ -99,6 +102,7 @@ class StatusCommandTest {
         assertTrue(text.contains("pid 321"), text);
         assertTrue(text.contains("k8s.io     web  1000  running"), text);
         assertTrue(text.contains("index=3 overlay=10 criu=380 zz-custom=1"), text);
+        assertTrue(text.contains("  criu: 4.1.1  lazy-pages yes  encryption no  allowed tcp-established,file-locks\n"), text);
     }
 
     @Test
@@ -109,6 +113,11 @@ class StatusCommandTest {
         assertEquals(321, root.get(0).get("pid").asInt());
         assertEquals("web", root.get(0).get("tasks").get(0).get("id").asString());
         assertEquals(380, root.get(0).get("recent_restores").get(0).get("phase_ms").get("criu").asInt());
+        JsonNode criu = root.get(0).get("criu");
+        assertEquals("4.1.1", criu.get("version").asString());
+        assertTrue(criu.get("lazy_pages").asBoolean());
+        assertEquals("(set)", criu.get("default_options").get("tls-key").asString());
+        assertEquals("6.18.44", criu.get("kernel").get("release").asString());
     }
 
     @Test

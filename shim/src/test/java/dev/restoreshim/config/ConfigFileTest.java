@@ -73,6 +73,45 @@ class ConfigFileTest {
     }
 
     @Test
+    void parse_criuTable_policyAndBinary() {
+        ShimConfig c = ConfigFile.parse("""
+                [criu]
+                binary = "/opt/criu/sbin/criu"
+                allow = ["tcp-established", "file-locks"]
+                key_dirs = ["/etc/restore-shim/keys"]
+
+                [criu.defaults]
+                manage-cgroups-mode = "soft"
+                ext-unix-sk = true
+                tls-key = "/etc/restore-shim/keys/criu.key"
+                """, "f");
+        assertEquals("/opt/criu/sbin/criu", c.criu());
+        var p = c.criuPolicy();
+        assertEquals(java.util.Set.of(dev.restoreshim.criu.CriuOption.TCP_ESTABLISHED,
+                dev.restoreshim.criu.CriuOption.FILE_LOCKS), p.allowed());
+        assertEquals(List.of(Path.of("/etc/restore-shim/keys")), p.keyDirs());
+        assertEquals(List.of("ext-unix-sk", "manage-cgroups=soft", "tls-key=/etc/restore-shim/keys/criu.key"),
+                p.defaults().configLines());
+    }
+
+    @Test
+    void parse_criuTable_badPolicy_namesKeyAndReason() {
+        var allowKey = assertThrows(ConfigException.class,
+                () -> ConfigFile.parse("[criu]\nallow = [\"tls-key\"]\n", "f"));
+        assertTrue(allowKey.getMessage().contains("tls-key is a key file"), allowKey.getMessage());
+        var unknown = assertThrows(ConfigException.class, () -> ConfigFile.parse("[criu]\nallowed = []\n", "f"));
+        assertTrue(unknown.getMessage().contains("criu.allowed"), unknown.getMessage());
+        var number = assertThrows(ConfigException.class,
+                () -> ConfigFile.parse("[criu.defaults]\ntcp-established = 1\n", "f"));
+        assertTrue(number.getMessage().contains("criu.defaults.tcp-established"), number.getMessage());
+    }
+
+    @Test
+    void parse_noCriuTable_closedPolicy() {
+        assertEquals(dev.restoreshim.criu.CriuPolicy.closed(), ConfigFile.parse("criu = \"criu\"", "f").criuPolicy());
+    }
+
+    @Test
     void parse_explicitRuntimeRoot_wins() {
         assertEquals(Path.of("/run/runc-x"), ConfigFile.parse("runtime_root = \"/run/runc-x\"", "f").runtimeRoot());
     }

@@ -64,6 +64,44 @@ class RestoringTaskRuntimeTest {
     }
 
     @Test
+    void create_refusedCriuAnnotation_invalidArgumentBeforeAnythingIsCreated() throws Exception {
+        Path bundle = Files.createDirectories(dir.resolve("criu"));
+        Path images = Files.createDirectories(dir.resolve("images"));
+        Files.writeString(bundle.resolve("config.json"), "{\"annotations\":{\"restore-shim.dev/checkpoint\":\"" + images
+                + "\",\"restore-shim.dev/criu-ext-unix-sk\":\"true\"}}");
+        var criu = new dev.restoreshim.restore.CriuSetup(dev.restoreshim.criu.CriuPolicy.of(java.util.Map.of(),
+                List.of("tcp-established", "file-locks"), List.of()), dev.restoreshim.restore.CriuSetup.closed()::features);
+        // a directory of images never touches the restore environment
+        var runtime = new RestoringTaskRuntime(delegate, new dev.restoreshim.restore.Restorer(null), criu,
+                new dev.restoreshim.restore.RecentRestores());
+        var e = assertThrows(ShimException.class, () -> runtime.create(
+                CreateSpec.of("k8s.io", "app", bundle, List.of(), Stdio.none()), ExitListener.none()));
+        assertEquals(ErrorKind.INVALID_ARGUMENT, e.kind());
+        assertTrue(e.getMessage().contains("annotation \"restore-shim.dev/criu-ext-unix-sk\""), e.getMessage());
+        assertTrue(e.getMessage().contains("allowed: tcp-established, file-locks"), e.getMessage());
+        assertTrue(created.isEmpty());
+        assertTrue(Files.notExists(bundle.resolve(dev.restoreshim.criu.CriuConfigFile.NAME)));
+    }
+
+    @Test
+    void create_allowedCriuAnnotation_writesConfigAndAnnotationBeforeTheContainerIsCreated() throws Exception {
+        Path bundle = Files.createDirectories(dir.resolve("ok"));
+        Path images = Files.createDirectories(dir.resolve("images-ok"));
+        Files.writeString(bundle.resolve("config.json"), "{\"annotations\":{\"restore-shim.dev/checkpoint\":\"" + images
+                + "\",\"restore-shim.dev/criu-file-locks\":\"true\"}}");
+        var criu = new dev.restoreshim.restore.CriuSetup(dev.restoreshim.criu.CriuPolicy.of(java.util.Map.of(),
+                List.of("file-locks"), List.of()), dev.restoreshim.restore.CriuSetup.closed()::features);
+        var runtime = new RestoringTaskRuntime(delegate, new dev.restoreshim.restore.Restorer(null), criu,
+                new dev.restoreshim.restore.RecentRestores());
+        assertThrows(ShimException.class, () -> runtime.create(
+                CreateSpec.of("k8s.io", "app", bundle, List.of(), Stdio.none()), ExitListener.none()));
+        assertEquals(List.of("app"), created, "the delegate ran (and failed as this fake does)");
+        Path conf = bundle.resolve(dev.restoreshim.criu.CriuConfigFile.NAME);
+        assertTrue(Files.readAllLines(conf).contains("file-locks"));
+        assertTrue(Files.readString(bundle.resolve("config.json")).contains("\"org.criu.config\":\"" + conf + "\""));
+    }
+
+    @Test
     void disabled_passesOrdinaryCreatesThrough() throws Exception {
         Path bundle = Files.createDirectories(dir.resolve("plain"));
         Files.writeString(bundle.resolve("config.json"), "{}");
