@@ -32,11 +32,11 @@ final class RestoreImageTable {
                 return name + " FAILED";
             }
             RestoreImageTrial.Result r = results.getLast();
-            String criu = r.criuMs() < 0 ? "" : ", CRIU %.0f ms, daemon restore_ms %.0f".formatted(r.criuMs(),
-                    r.daemonRestoreMs());
-            return "%s pull %.0f ms, create %.0f + start %.0f ms (tick %d visible %.0f ms), written %s%s".formatted(
-                    name, r.pullMs(), r.createMs(), r.startMs(), r.firstTick(), r.visibleMs(), bytes(r.bytesWritten()),
-                    criu);
+            String criu = r.criuMs() < 0 ? "" : ", CRIU %.0f ms (restore.log %s), daemon restore_ms %.0f total_ms %.0f"
+                    .formatted(r.criuMs(), bytes(r.criuLogBytes()), r.daemonRestoreMs(), r.daemonTotalMs());
+            return "%s pull %.0f ms, create %.0f + start %.0f ms (tick %d visible %.0f ms), written %s (background %s/s)%s"
+                    .formatted(name, r.pullMs(), r.createMs(), r.startMs(), r.firstTick(), r.visibleMs(),
+                            bytes(r.bytesWritten()), bytes(r.backgroundBytesPerSecond()), criu);
         }
     }
 
@@ -47,23 +47,24 @@ final class RestoreImageTable {
     static List<String> lines(List<Row> rows) {
         List<String> lines = new ArrayList<>();
         lines.add("| size | archive | pull stock | pull restore-shim | create+start stock | create+start restore-shim"
-                + " | ratio | CRIU restore (restore.log) | daemon restore_ms | restore-shim / CRIU | visible stock"
-                + " | visible restore-shim | written stock | written restore-shim |");
-        lines.add("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+                + " | ratio | CRIU restore (restore.log) | daemon restore_ms / total_ms | restore-shim / CRIU | visible stock"
+                + " | visible restore-shim | written stock | written restore-shim | background writes |");
+        lines.add("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (Row r : rows) {
             List<RestoreImageTrial.Result> st = r.stock().results;
             List<RestoreImageTrial.Result> sh = r.shim().results;
-            lines.add("| %d MiB | %d MiB | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |".formatted(
+            lines.add("| %d MiB | %d MiB | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s | %s | %s | %s | %s/s |".formatted(
                     r.mib(), r.archiveBytes() >> 20, ms(st, RestoreImageTrial.Result::pullMs),
                     ms(sh, RestoreImageTrial.Result::pullMs), ms(st, RestoreImageTrial.Result::createStartMs),
                     ms(sh, RestoreImageTrial.Result::createStartMs), stockRatio(r), ms(sh, RestoreImageTrial.Result::criuMs),
-                    ms(sh, RestoreImageTrial.Result::daemonRestoreMs), criuRatio(r),
-                    ms(st, RestoreImageTrial.Result::visibleMs), ms(sh, RestoreImageTrial.Result::visibleMs),
-                    written(st), written(sh)));
+                    ms(sh, RestoreImageTrial.Result::daemonRestoreMs), ms(sh, RestoreImageTrial.Result::daemonTotalMs),
+                    criuRatio(r), ms(st, RestoreImageTrial.Result::visibleMs), ms(sh, RestoreImageTrial.Result::visibleMs),
+                    written(st), written(sh), background(st, sh)));
         }
         lines.add("create+start = CreateContainer + StartContainer; visible = CreateContainer .. first tick of the restored"
                 + " app in the new log; ratio = restore-shim / stock; written = bytes written to whole block devices"
-                + " from before Create to the tick (after sync), machine-wide, median (min)");
+                + " from before Create to the tick (after sync), machine-wide, median (min); background writes = what the"
+                + " machine wrote in the 1 s before each Create (median over both sides), the noise in that column");
         lines.add("targets:");
         for (Row r : rows) {
             List<RestoreImageTrial.Result> st = r.stock().results;
@@ -118,6 +119,12 @@ final class RestoreImageTable {
         }
         long min = results.stream().mapToLong(RestoreImageTrial.Result::bytesWritten).min().orElseThrow();
         return "%s (%s)".formatted(bytes((long) median(results, r -> r.bytesWritten())), bytes(min));
+    }
+
+    private static String background(List<RestoreImageTrial.Result> stock, List<RestoreImageTrial.Result> shim) {
+        List<RestoreImageTrial.Result> all = new ArrayList<>(stock);
+        all.addAll(shim);
+        return all.isEmpty() ? "-" : bytes((long) median(all, r -> r.backgroundBytesPerSecond()));
     }
 
     static String bytes(long n) {

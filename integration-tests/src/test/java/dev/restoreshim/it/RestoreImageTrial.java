@@ -17,18 +17,22 @@ import java.util.stream.Stream;
  * the side's handler, PullImage of the side's image (timed), page cache dropped, then
  * CreateContainer + StartContainer (timed) and the wait for the first tick line the restored app
  * writes; the bytes written to the block devices from just before Create until the tick is visible
- * (after a {@code sync}); for restore-shim also CRIU's own restore time (the last timestamp of
+ * (after a {@code sync}), and as the noise floor what the machine wrote in the second before; for restore-shim also CRIU's own restore time (the last timestamp of
  * {@code restore.log} in the bundle's {@code criu-work}) and the daemon's {@code restore_ms}. Then
  * the pod and the image are removed, so the next run pulls again.
  */
 final class RestoreImageTrial {
     private static final Pattern TICK = Pattern.compile("bench: tick (\\d+)");
     private static final Pattern CRIU_STAMP = Pattern.compile("(?m)^\\((\\d+\\.\\d+)\\)");
-    private static final Pattern RESTORE_MS = Pattern.compile("restore_ms=(-?\\d+)");
 
-    /** What one run measured; {@code criuMs} and {@code daemonRestoreMs} are -1 for stock. */
+    /**
+     * What one run measured; {@code criuMs}, {@code daemonRestoreMs}, {@code daemonTotalMs} and
+     * {@code criuLogBytes} are -1 for stock. {@code backgroundBytesPerSecond}: what the machine
+     * wrote in the second before Create, while this run did nothing (other work on the host).
+     */
     record Result(double pullMs, double createMs, double startMs, double visibleMs, long firstTick, long bytesWritten,
-            double criuMs, double daemonRestoreMs) {
+            long backgroundBytesPerSecond, double criuMs, double daemonRestoreMs, double daemonTotalMs,
+            long criuLogBytes) {
         double createStartMs() {
             return createMs + startMs;
         }
@@ -49,7 +53,10 @@ final class RestoreImageTrial {
             new KubeletFlow(containerd).pull(image);
             double pullMs = (System.nanoTime() - p0) / 1e6;
             HostCommand.of("sh", "-c", "sync; echo 3 > /proc/sys/vm/drop_caches").check();
-            long w0 = BlockDeviceWrites.sample();
+            long background = BlockDeviceWrites.sample();
+            PodmanService.sleep(1000);
+            long w0 = BlockDeviceWrites.afterSync();
+            background = w0 - background;
             long t0 = System.nanoTime();
             double createMs = pod.create(image, mib);
             // containerd's own restore copies the archive's container.log (the source's lines) into the
@@ -65,19 +72,27 @@ final class RestoreImageTrial {
                 throw new IllegalStateException("the app did not continue from tick " + lastTickBefore
                         + " (first tick " + first + "); new lines in " + pod.log() + ":\n" + fresh);
             }
-            double criuMs = restoreShim ? criuRestoreMs(containerd, pod.containerId()) : -1;
-            double daemonMs = restoreShim ? daemonRestoreMs(containerd, pod.containerId()) : -1;
-            return new Result(pullMs, createMs, startMs, visibleMs, first, written, criuMs, daemonMs);
+            if (!restoreShim) {
+                return new Result(pullMs, createMs, startMs, visibleMs, first, written, background, -1, -1, -1, -1);
+            }
+            Path criuLog = criuLog(containerd, pod.containerId());
+            return new Result(pullMs, createMs, startMs, visibleMs, first, written, background, criuRestoreMs(criuLog),
+                    daemonField(containerd, pod.containerId(), "restore_ms"),
+                    daemonField(containerd, pod.containerId(), "total_ms"), Files.size(criuLog));
         } finally {
             pod.remove();
             removeImage(containerd, image);
         }
     }
 
-    /** CRIU's own restore time: the last timestamp in restore.log (seconds since CRIU started). */
-    static double criuRestoreMs(PrivateContainerd containerd, String containerId) throws IOException {
-        Path log = containerd.state().resolve("io.containerd.runtime.v2.task").resolve("k8s.io").resolve(containerId)
+    /** CRIU's restore log in the restored task's bundle. */
+    static Path criuLog(PrivateContainerd containerd, String containerId) {
+        return containerd.state().resolve("io.containerd.runtime.v2.task").resolve("k8s.io").resolve(containerId)
                 .resolve("criu-work").resolve("restore.log");
+    }
+
+    /** CRIU's own restore time: the last timestamp in its restore.log (seconds since CRIU started). */
+    static double criuRestoreMs(Path log) throws IOException {
         if (!Files.isRegularFile(log)) {
             throw new IllegalStateException("no CRIU restore log at " + log);
         }
@@ -92,8 +107,9 @@ final class RestoreImageTrial {
         return last;
     }
 
-    /** {@code restore_ms} of the daemon's {@code event=restored} line for {@code containerId}, or -1. */
-    static double daemonRestoreMs(PrivateContainerd containerd, String containerId) throws IOException {
+    /** The numeric {@code field} of the daemon's {@code event=restored} line for {@code containerId}, or -1. */
+    static double daemonField(PrivateContainerd containerd, String containerId, String field) throws IOException {
+        Pattern value = Pattern.compile("\\b" + field + "=(-?\\d+)");
         Path daemons = containerd.shimState().resolve("d");
         if (!Files.isDirectory(daemons)) {
             return -1;
@@ -106,7 +122,7 @@ final class RestoreImageTrial {
         for (Path log : logs) {
             for (String line : Files.readAllLines(log)) {
                 if (line.contains("event=restored ") && line.contains("id=" + containerId)) {
-                    Matcher m = RESTORE_MS.matcher(line);
+                    Matcher m = value.matcher(line);
                     found = m.find() ? Double.parseDouble(m.group(1)) : found;
                 }
             }

@@ -26,7 +26,8 @@ final class StockCheckpointImage {
      * running {@code base}) and pushes it as {@code ref}; removes what it built locally.
      */
     static void build(Path archive, String containerName, String base, String ref) throws IOException {
-        String tag = "localhost/rsit-stock-checkpoint-" + ProcessHandle.current().pid() + ":" + ref.hashCode();
+        String tag = "localhost/rsit-stock-checkpoint-" + ProcessHandle.current().pid() + ":"
+                + Integer.toHexString(ref.hashCode());
         String container = HostCommand.of("buildah", "from", "-q", "scratch").check().stdout().strip();
         try {
             HostCommand.of("buildah", "add", "-q", container, archive.toString(), "/")
