@@ -53,9 +53,9 @@ final class RestoreImageTrial {
             new KubeletFlow(containerd).pull(image);
             double pullMs = (System.nanoTime() - p0) / 1e6;
             HostCommand.of("sh", "-c", "sync; echo 3 > /proc/sys/vm/drop_caches").check();
-            long background = BlockDeviceWrites.sample();
+            long background = DiskWrites.bytes();
             PodmanService.sleep(1000);
-            long w0 = BlockDeviceWrites.afterSync();
+            long w0 = DiskWrites.bytesAfterSync();
             background = w0 - background;
             long t0 = System.nanoTime();
             double createMs = pod.create(image, mib);
@@ -66,7 +66,7 @@ final class RestoreImageTrial {
             String fresh = pod.awaitLog(s -> s.length() > copied && TICK.matcher(s.substring(copied)).find(),
                     Duration.ofMinutes(2)).substring(copied);
             double visibleMs = (System.nanoTime() - t0) / 1e6;
-            long written = BlockDeviceWrites.afterSync() - w0;
+            long written = DiskWrites.bytesAfterSync() - w0;
             long first = RestoreTrial.firstTick(fresh);
             if (fresh.contains(BenchImage.FILLED) || first < lastTickBefore - 1) {
                 throw new IllegalStateException("the app did not continue from tick " + lastTickBefore
