@@ -158,7 +158,8 @@ public final class RestoringTaskRuntime implements TaskRuntime {
                 lazyPages.stop(container);
                 r.afterStart(ms, ok);
             }
-            RestoreTimings timings = r.timings().withRestore(ms);
+            // a lazy restore releases its images (and completes its timings) once every page is served
+            RestoreTimings timings = r.timings().restoreMs() >= 0 ? r.timings() : r.timings().withRestore(ms);
             recent.add(new RecentRestores.Entry(container.namespace(), container.id(),
                     sources.getOrDefault(container, ""), timings, timings.totalMs(),
                     ok ? RecentRestores.Outcome.RESTORED : RecentRestores.Outcome.FAILED, ok ? "" : error,
