@@ -162,6 +162,26 @@ class CriuOptionsIT {
         }
 
         var runtime = containerd.cri().runtime(Duration.ofMinutes(1));
+        // Delete while pages are still being served: the lazy-pages daemon is killed, the EROFS
+        // mount goes, nothing is left (whether serving had finished first is printed, not asserted)
+        KubeletFlow.Pod early = runPod(containerd, kubelet, "fill-lazy-del", "restore", Map.of(
+                "restore-shim.dev/checkpoint", archive.toString(), "restore-shim.dev/criu-lazy-pages", "true"));
+        String gone = createWithSize(containerd, early, bench.ref(), mib);
+        kubelet.start(gone);
+        runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(gone).setTimeout(0).build());
+        runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(gone).build());
+        String ended = awaitDaemonLog(containerd, "id=" + gone + " ", "event=lazy_pages_stopped", Duration.ofSeconds(30));
+        System.out.println("lazy restore deleted early: " + ended.strip());
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while ((!stagingMounts(containerd).isEmpty() || !lazyPagesProcesses(containerd).isEmpty())
+                && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertEquals(List.of(), stagingMounts(containerd), "no EROFS mount left after an early Delete");
+        assertEquals(List.of(), lazyPagesProcesses(containerd), "no criu lazy-pages left after an early Delete");
+        runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(early.id()).build());
+        runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(early.id()).build());
+
         for (String id : List.of(lazy, app)) {
             runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(5).build());
             runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
@@ -170,7 +190,7 @@ class CriuOptionsIT {
             runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
             runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
         }
-        LeakCheck.assertClean(containerd, List.of(source.id(), target.id(), app, lazy));
+        LeakCheck.assertClean(containerd, List.of(source.id(), target.id(), early.id(), app, lazy, gone));
         assertEquals(List.of(), lazyPagesProcesses(containerd), "no criu lazy-pages left");
     }
 
@@ -379,6 +399,30 @@ class CriuOptionsIT {
 
     private static List<Path> stagingMounts(PrivateContainerd containerd) {
         return HostScan.mountsUnder(containerd.shimState()).stream().filter(m -> m.toString().contains("/restore/")).toList();
+    }
+
+    /**
+     * The first line of a daemon log of this instance containing {@code text} and either
+     * {@code also} or {@code event=lazy_pages_served}, waiting up to {@code limit}.
+     */
+    private static String awaitDaemonLog(PrivateContainerd containerd, String text, String also, Duration limit)
+            throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (true) {
+            try (Stream<Path> logs = Files.walk(containerd.shimState().resolve("d"))) {
+                for (Path log : logs.filter(p -> p.getFileName().toString().equals("daemon.log")).toList()) {
+                    var hit = Files.readAllLines(log).stream().filter(l -> l.contains(text)
+                            && (l.contains(also) || l.contains("event=lazy_pages_served"))).findFirst();
+                    if (hit.isPresent()) {
+                        return hit.get();
+                    }
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no \"" + text + "\" with \"" + also + "\" in the daemon log within " + limit);
+            }
+            Thread.sleep(100);
+        }
     }
 
     /** The first line of a daemon log of this instance containing {@code text}, waiting up to {@code limit}. */

@@ -303,7 +303,15 @@ public final class RestoreBench {
             if (side.lazy()) { // the images stay until every page is served; the restored line comes then
                 t = t.withServed(ShimVariant.awaitServedMs(side.stateDir(), pod.containerId(), Duration.ofMinutes(10)));
             }
-            return side.stock() ? t : t.withTmpfs(ShimVariant.stagedBytes(side.stateDir(), pod.containerId()));
+            if (side.stock()) {
+                return t;
+            }
+            long staged = ShimVariant.stagedBytes(side.stateDir(), pod.containerId());
+            for (int i = 0; staged < 0 && side.lazy() && i < 40; i++) { // event=restored follows lazy_pages_served
+                Thread.sleep(50);
+                staged = ShimVariant.stagedBytes(side.stateDir(), pod.containerId());
+            }
+            return t.withTmpfs(staged);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for the lazy pages of " + name);
