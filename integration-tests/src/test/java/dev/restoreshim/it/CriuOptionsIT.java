@@ -162,8 +162,9 @@ class CriuOptionsIT {
         }
 
         var runtime = containerd.cri().runtime(Duration.ofMinutes(1));
-        // Delete while pages are still being served: the lazy-pages daemon is killed, the EROFS
-        // mount goes, nothing is left (whether serving had finished first is printed, not asserted)
+        // Stop + Remove right after Start, while pages are still being served: the lazy-pages daemon
+        // ends (its process is gone, or the shim kills it at Delete), the EROFS mount goes, nothing
+        // is left (which of the two ended it is printed, not asserted)
         KubeletFlow.Pod early = runPod(containerd, kubelet, "fill-lazy-del", "restore", Map.of(
                 "restore-shim.dev/checkpoint", archive.toString(), "restore-shim.dev/criu-lazy-pages", "true"));
         String gone = createWithSize(containerd, early, bench.ref(), mib);
