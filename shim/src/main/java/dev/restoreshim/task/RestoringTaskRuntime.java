@@ -151,8 +151,6 @@ public final class RestoringTaskRuntime implements TaskRuntime {
             throw explained;
         } finally {
             long ms = ms(t0);
-            // the phases up to create; afterStart adds the restore phase to r's own timings, maybe later (lazy)
-            RestoreTimings timings = r.timings().withRestore(ms);
             if (lazy != null && ok) {
                 // the images must stay until the daemon has served every page
                 lazyPages.releaseWhenServed(container, lazy, () -> r.afterStart(ms, true));
@@ -160,6 +158,7 @@ public final class RestoringTaskRuntime implements TaskRuntime {
                 lazyPages.stop(container);
                 r.afterStart(ms, ok);
             }
+            RestoreTimings timings = r.timings().withRestore(ms);
             recent.add(new RecentRestores.Entry(container.namespace(), container.id(),
                     sources.getOrDefault(container, ""), timings, timings.totalMs(),
                     ok ? RecentRestores.Outcome.RESTORED : RecentRestores.Outcome.FAILED, ok ? "" : error,
