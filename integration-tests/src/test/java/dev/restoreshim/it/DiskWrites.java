@@ -44,6 +44,17 @@ final class DiskWrites {
         return (sectors() - sectorsBefore) * 512;
     }
 
+    /** The bytes written to real disks since boot. */
+    static long bytes() {
+        return sectors() * 512;
+    }
+
+    /** {@link #bytes} after {@code sync}, so that writes still in the page cache are counted. */
+    static long bytesAfterSync() {
+        HostCommand.of("sync").check();
+        return bytes();
+    }
+
     private static Set<String> realDisks() {
         try (Stream<Path> all = Files.list(Path.of("/sys/block"))) {
             return all.filter(p -> Files.exists(p.resolve("device")))

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * The demo ({@code deploy/demo.sh} runs it through Maven): a loopback registry and one private
+ * The demo ({@code deploy/bench-podstart.sh} runs it through Maven): a loopback registry and one private
  * containerd with the handlers {@code runc} (containerd-shim-runc-v2) and {@code restore}
  * (restore-shim over TTRPC), then pods run the kubelet way through CRI on both handlers, timed
  * per CRI call, and a table of the results.
@@ -53,7 +53,7 @@ public final class PodStartDemo {
 
     /**
      * Measures, cleans up and returns the exit code: 0 done, 1 failed, {@link #EXIT_INTERRUPTED}
-     * after a signal. The code is also written to {@code target/demo.exit} for deploy/demo.sh,
+     * after a signal. The code is also written to {@code target/demo.exit} for deploy/bench-podstart.sh,
      * because Maven prints a stack trace for any exit code it does not expect.
      */
     private int run(int pods) {

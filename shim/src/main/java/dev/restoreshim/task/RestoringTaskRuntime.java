@@ -14,6 +14,7 @@ import dev.restoreshim.restore.CriuRestore;
 import dev.restoreshim.restore.CriuSetup;
 import dev.restoreshim.restore.RecentRestores;
 import dev.restoreshim.restore.Restoration;
+import dev.restoreshim.restore.RestoreImageMetadata;
 import dev.restoreshim.restore.RestoreRequest;
 import dev.restoreshim.restore.RestoreTimings;
 import dev.restoreshim.restore.Restorer;
@@ -102,7 +103,10 @@ public final class RestoringTaskRuntime implements TaskRuntime {
         CriuRestore options;
         java.nio.file.Path[] images = new java.nio.file.Path[1];
         try {
-            options = criu.prepare(spec, request.get(), Map.of()); // refusals before anything is mounted
+            // a restore image's metadata names the CRIU options its checkpoint needs (allow-listed like annotations)
+            Map<String, String> imageOptions = request.get().source() == RestoreRequest.Source.RESTORE_IMAGE
+                    ? RestoreImageMetadata.verify(request.get().path()).criuOptions() : Map.of();
+            options = criu.prepare(spec, request.get(), imageOptions); // refusals before anything is mounted
             r = restorer.restore(spec, request.get(), options::checkImages, s -> {
                 options.writeInto(s.bundle()); // org.criu.config, read by runc restore at Start
                 images[0] = java.nio.file.Path.of(s.checkpoint());
@@ -158,7 +162,8 @@ public final class RestoringTaskRuntime implements TaskRuntime {
                 lazyPages.stop(container);
                 r.afterStart(ms, ok);
             }
-            RestoreTimings timings = r.timings().withRestore(ms);
+            // a lazy restore releases its images (and completes its timings) once every page is served
+            RestoreTimings timings = r.timings().restoreMs() >= 0 ? r.timings() : r.timings().withRestore(ms);
             recent.add(new RecentRestores.Entry(container.namespace(), container.id(),
                     sources.getOrDefault(container, ""), timings, timings.totalMs(),
                     ok ? RecentRestores.Outcome.RESTORED : RecentRestores.Outcome.FAILED, ok ? "" : error,

@@ -1,0 +1,220 @@
+package dev.restoreshim.it;
+
+import dev.restoreshim.proto.cri.CheckpointContainerRequest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The restore image benchmark ({@code deploy/bench-restore-image.sh} runs it through Maven): for
+ * each memory size, the bench app runs on the stock runc handler and is checkpointed through CRI
+ * {@code CheckpointContainer} to an archive; from it two images are built and pushed to the
+ * loopback registry: (a) the stock checkpoint image containerd 2.1's CRI restores
+ * ({@link StockCheckpointImage}), (b) the restore image ({@link RestoreImages#build}). Then, RUNS
+ * times, alternating, each side is restored into a new pod as the kubelet would
+ * ({@link RestoreImageTrial}): stock = handler runc with image (a), restore-shim = handler restore
+ * with image (b); pull timed apart, page cache dropped before Create.
+ *
+ * <p>Everything it starts is removed at the end, also on failure, SIGINT or SIGTERM.
+ * System properties: {@code bench.sizes} (MiB, default "64 512"), {@code bench.runs} (default 3).
+ * Writes its pid to {@code target/demo.pid} and its exit code to {@code target/demo.exit}.
+ */
+public final class RestoreImageBench {
+
+    private static final String RUNC = Handler.RUNC.criName();
+    private static final String RESTORE = Handler.RESTORE_TTRPC.criName();
+
+    private final Path pidFile = TestEnvironment.workDir().resolve("demo.pid");
+    private final DemoResources resources = new DemoResources("bench", "== cleanup: archives, images, restore-shim daemon,"
+            + " containerd, registry, Podman service", pidFile, () -> this.stopping);
+    private final Path exitFile = TestEnvironment.workDir().resolve("demo.exit");
+    private final CountDownLatch mainDone = new CountDownLatch(1);
+    private volatile boolean stopping;
+    private volatile boolean interrupted;
+
+    public static void main(String[] args) {
+        int[] sizes = Arrays.stream(System.getProperty("bench.sizes", "64 512").trim().split("[ ,]+"))
+                .mapToInt(Integer::parseInt).toArray();
+        System.exit(new RestoreImageBench().run(sizes, Integer.getInteger("bench.runs", 3)));
+    }
+
+    private int run(int[] sizes, int runs) {
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(this::onSignal));
+        int code = 1;
+        try {
+            Files.deleteIfExists(exitFile);
+            Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
+            measure(sizes, runs);
+            code = 0;
+        } catch (Exception | AssertionError e) {
+            if (!stopping) {
+                System.out.println("bench: FAILED: " + e);
+                System.out.println("bench: logs in " + TestEnvironment.logDir());
+            }
+        } finally {
+            stopping = true;
+            resources.closeAll();
+            code = interrupted ? PodStartDemo.EXIT_INTERRUPTED : code;
+            writeExitCode(code);
+            mainDone.countDown();
+        }
+        return code;
+    }
+
+    private void onSignal() {
+        if (stopping) {
+            return;
+        }
+        interrupted = true;
+        stopping = true;
+        System.out.println("\nbench: interrupted, finishing the call in flight, then cleaning up");
+        try {
+            mainDone.await(300, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        resources.closeAll();
+        writeExitCode(PodStartDemo.EXIT_INTERRUPTED);
+        Runtime.getRuntime().halt(PodStartDemo.EXIT_INTERRUPTED);
+    }
+
+    private void measure(int[] sizes, int runs) throws IOException {
+        HostTools.requireAll();
+        Path launcher = ShimInstall.launcher();
+        System.out.println("== where");
+        HostFacts.describe(launcher).forEach(l -> System.out.println("  " + l));
+        System.out.println("  load average at start: " + loadAverage());
+        System.out.println("== setup");
+        PodmanService podman = resources.own(PodmanService.start(TestEnvironment.logDir()));
+        LocalRegistry registry = resources.own(LocalRegistry.start(podman, TestEnvironment.workDir()));
+        TestImages images = TestImages.buildAndPush(registry, TestEnvironment.workDir());
+        BenchImage bench = BenchImage.buildAndPush(registry);
+        PrivateContainerd containerd = resources.own(PrivateContainerd.start("imgbench", Handler.RESTORE_TTRPC,
+                registry.host(), images.pause()));
+        resources.own(() -> PodStartDemo.stopDaemon(containerd));
+        Path archives = Files.createTempDirectory(Path.of("/tmp"), "restore-image-bench-");
+        resources.own(() -> LocalRegistry.deleteTree(archives));
+        KubeletFlow kubelet = new KubeletFlow(containerd);
+        kubelet.pull(images.pause());
+        kubelet.pull(bench.ref());
+        System.out.printf("  containerd in %s, base image %s (pulled once: both sides pull only their own layers)%n",
+                containerd.dir(), bench.ref());
+
+        List<RestoreImageTable.Row> rows = new ArrayList<>();
+        for (int mib : sizes) {
+            checkNotStopping();
+            rows.add(measureSize(containerd, registry, bench, archives, mib, runs));
+        }
+        System.out.printf("== result: median of %d run%s per cell, page cache dropped before each Create, %s,"
+                + " load average %s%n", runs, runs == 1 ? "" : "s", Instant.now().truncatedTo(ChronoUnit.SECONDS),
+                loadAverage());
+        RestoreImageTable.lines(rows).forEach(l -> System.out.println("  " + l));
+    }
+
+    private RestoreImageTable.Row measureSize(PrivateContainerd containerd, LocalRegistry registry, BenchImage bench,
+            Path archives, int mib, int runs) throws IOException {
+        System.out.printf("== %d MiB (load average %s)%n", mib, loadAverage());
+        Path archive = archives.resolve("bench-" + mib + ".tar");
+        long lastTick = checkpoint(containerd, bench, archive, mib);
+        long archiveBytes = Files.size(archive);
+        String stockRef = registry.host() + "/rsit/bench-checkpoint:" + mib;
+        String shimRef = registry.host() + "/rsit/bench-restore:" + mib;
+        try {
+            long b0 = System.nanoTime();
+            StockCheckpointImage.build(archive, "app", bench.ref(), stockRef);
+            long b1 = System.nanoTime();
+            RestoreImages.build(archive, bench.ref(), shimRef, TestEnvironment.workDir());
+            System.out.printf("  images built and pushed: stock checkpoint image %.1f s, restore image %.1f s%n",
+                    (b1 - b0) / 1e9, (System.nanoTime() - b1) / 1e9);
+        } finally {
+            Files.deleteIfExists(archive);
+        }
+        RestoreImageTable.Side stock = new RestoreImageTable.Side("stock");
+        RestoreImageTable.Side shim = new RestoreImageTable.Side("restore-shim");
+        for (int run = 1; run <= runs && (stock.error == null || shim.error == null); run++) {
+            String suffix = mib + "-" + run;
+            checkNotStopping();
+            attempt(stock, () -> RestoreImageTrial.run(containerd, "stock-" + suffix, RUNC, stockRef, mib, lastTick,
+                    false));
+            checkNotStopping();
+            attempt(shim, () -> RestoreImageTrial.run(containerd, "shim-" + suffix, RESTORE, shimRef, mib, lastTick,
+                    true));
+            System.out.printf("  run %d/%d: %s; %s (load %s)%n", run, runs, stock.describe(), shim.describe(),
+                    loadAverage());
+        }
+        for (RestoreImageTable.Side side : List.of(stock, shim)) {
+            if (side.error != null) {
+                System.out.println("  FAILED " + side.name + ": " + side.error);
+            }
+        }
+        return new RestoreImageTable.Row(mib, archiveBytes, stock, shim);
+    }
+
+    /** Runs the source on runc, checkpoints it to {@code archive}; returns its last tick before the call. */
+    private static long checkpoint(PrivateContainerd containerd, BenchImage bench, Path archive, int mib)
+            throws IOException {
+        RestoreTrial source = RestoreTrial.pod(containerd, "src-" + mib, RUNC, Map.of());
+        try {
+            source.create(bench.ref(), mib);
+            source.start();
+            source.awaitLog(s -> s.contains(BenchImage.FILLED) && s.contains("bench: tick 2 "), Duration.ofMinutes(5));
+            long before = RestoreTrial.lastTick(Files.readString(source.log()));
+            long c0 = System.nanoTime();
+            containerd.cri().runtime(Duration.ofMinutes(20)).checkpointContainer(CheckpointContainerRequest.newBuilder()
+                    .setContainerId(source.containerId()).setLocation(archive.toString()).build());
+            System.out.printf("  checkpoint: %.0f ms, archive %d MiB, last tick before the call %d%n",
+                    (System.nanoTime() - c0) / 1e6, Files.size(archive) >> 20, before);
+            return before;
+        } finally {
+            source.remove();
+        }
+    }
+
+    private interface Trial {
+        RestoreImageTrial.Result run() throws IOException;
+    }
+
+    /** Runs one trial of {@code side} unless it already failed; a CRI or restore failure is kept as its error. */
+    private static void attempt(RestoreImageTable.Side side, Trial trial) throws IOException {
+        if (side.error != null) {
+            return;
+        }
+        try {
+            side.results.add(trial.run());
+        } catch (io.grpc.StatusRuntimeException | IllegalStateException e) {
+            side.error = e.getMessage();
+        }
+    }
+
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    private void checkNotStopping() {
+        if (stopping) {
+            throw new IllegalStateException("stopped");
+        }
+    }
+
+    private void writeExitCode(int code) {
+        try {
+            Files.writeString(exitFile, code + "\n");
+        } catch (IOException e) {
+            System.err.println("bench: cannot write " + exitFile + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package dev.restoreshim.it;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The result table of {@link RestoreImageBench}: medians per size and side, the ratios
+ * restore-shim / stock and restore-shim / CRIU, and the issue's three targets with PASS or MISS.
+ */
+final class RestoreImageTable {
+    /** Target: restore-shim's CreateContainer + StartContainer at most this fraction of stock's. */
+    static final double STOCK_RATIO_TARGET = 0.3;
+    /** Target: restore-shim's CreateContainer + StartContainer at most this multiple of CRIU's own restore time. */
+    static final double CRIU_RATIO_TARGET = 1.2;
+
+    private RestoreImageTable() {
+    }
+
+    /** One side's runs of one size; after its first failure a side is not tried again. */
+    static final class Side {
+        final String name;
+        final List<RestoreImageTrial.Result> results = new ArrayList<>();
+        String error;
+
+        Side(String name) {
+            this.name = name;
+        }
+
+        String describe() {
+            if (error != null) {
+                return name + " FAILED";
+            }
+            RestoreImageTrial.Result r = results.getLast();
+            String criu = r.criuMs() < 0 ? "" : ", CRIU %.0f ms (restore.log %s), daemon restore_ms %.0f total_ms %.0f"
+                    .formatted(r.criuMs(), bytes(r.criuLogBytes()), r.daemonRestoreMs(), r.daemonTotalMs());
+            return "%s pull %.0f ms, create %.0f + start %.0f ms (tick %d visible %.0f ms), written %s (background %s/s)%s"
+                    .formatted(name, r.pullMs(), r.createMs(), r.startMs(), r.firstTick(), r.visibleMs(),
+                            bytes(r.bytesWritten()), bytes(r.backgroundBytesPerSecond()), criu);
+        }
+    }
+
+    /** One size. */
+    record Row(int mib, long archiveBytes, Side stock, Side shim) {
+    }
+
+    static List<String> lines(List<Row> rows) {
+        List<String> lines = new ArrayList<>();
+        lines.add("| size | archive | pull stock | pull restore-shim | create+start stock | create+start restore-shim"
+                + " | ratio | CRIU restore (restore.log) | daemon restore_ms / total_ms | restore-shim / CRIU | visible stock"
+                + " | visible restore-shim | written stock | written restore-shim | background writes |");
+        lines.add("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for (Row r : rows) {
+            List<RestoreImageTrial.Result> st = r.stock().results;
+            List<RestoreImageTrial.Result> sh = r.shim().results;
+            lines.add("| %d MiB | %d MiB | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s | %s | %s | %s | %s/s |".formatted(
+                    r.mib(), r.archiveBytes() >> 20, ms(st, RestoreImageTrial.Result::pullMs),
+                    ms(sh, RestoreImageTrial.Result::pullMs), ms(st, RestoreImageTrial.Result::createStartMs),
+                    ms(sh, RestoreImageTrial.Result::createStartMs), stockRatio(r), ms(sh, RestoreImageTrial.Result::criuMs),
+                    ms(sh, RestoreImageTrial.Result::daemonRestoreMs), ms(sh, RestoreImageTrial.Result::daemonTotalMs),
+                    criuRatio(r), ms(st, RestoreImageTrial.Result::visibleMs), ms(sh, RestoreImageTrial.Result::visibleMs),
+                    written(st), written(sh), background(st, sh)));
+        }
+        lines.add("create+start = CreateContainer + StartContainer; visible = CreateContainer .. first tick of the restored"
+                + " app in the new log; ratio = restore-shim / stock; written = bytes written to whole block devices"
+                + " from before Create to the tick (after sync), machine-wide, median (min); background writes = what the"
+                + " machine wrote in the 1 s before each Create (median over both sides), the noise in that column");
+        lines.add("targets:");
+        for (Row r : rows) {
+            List<RestoreImageTrial.Result> st = r.stock().results;
+            List<RestoreImageTrial.Result> sh = r.shim().results;
+            if (st.isEmpty() || sh.isEmpty()) {
+                lines.add("  %d MiB: no result (a side failed)".formatted(r.mib()));
+                continue;
+            }
+            double vsStock = median(sh, RestoreImageTrial.Result::createStartMs)
+                    / median(st, RestoreImageTrial.Result::createStartMs);
+            double vsCriu = median(sh, RestoreImageTrial.Result::createStartMs) / median(sh, RestoreImageTrial.Result::criuMs);
+            double writtenBytes = median(sh, r2 -> r2.bytesWritten());
+            lines.add("  %d MiB: create+start %.2fx stock (<= %.1fx) %s; %.2fx CRIU's own time (<= %.1fx) %s;"
+                    .formatted(r.mib(), vsStock, STOCK_RATIO_TARGET, verdict(vsStock <= STOCK_RATIO_TARGET), vsCriu,
+                            CRIU_RATIO_TARGET, verdict(vsCriu <= CRIU_RATIO_TARGET))
+                    + " written %s (0) %s".formatted(bytes((long) writtenBytes), verdict(writtenBytes == 0)));
+        }
+        for (Row r : rows) {
+            for (Side side : List.of(r.stock(), r.shim())) {
+                if (side.error != null) {
+                    lines.add("%d MiB %s FAILED: %s".formatted(r.mib(), side.name, side.error));
+                }
+            }
+        }
+        return lines;
+    }
+
+    private static String verdict(boolean pass) {
+        return pass ? "PASS" : "MISS";
+    }
+
+    private static String stockRatio(Row r) {
+        List<RestoreImageTrial.Result> st = r.stock().results;
+        List<RestoreImageTrial.Result> sh = r.shim().results;
+        return st.isEmpty() || sh.isEmpty() ? "-" : "%.2fx".formatted(median(sh, RestoreImageTrial.Result::createStartMs)
+                / median(st, RestoreImageTrial.Result::createStartMs));
+    }
+
+    private static String criuRatio(Row r) {
+        List<RestoreImageTrial.Result> sh = r.shim().results;
+        return sh.isEmpty() ? "-" : "%.2fx".formatted(median(sh, RestoreImageTrial.Result::createStartMs)
+                / median(sh, RestoreImageTrial.Result::criuMs));
+    }
+
+    private static String ms(List<RestoreImageTrial.Result> results, ToDoubleFunction<RestoreImageTrial.Result> value) {
+        return results.isEmpty() ? "failed" : "%.0f ms".formatted(median(results, value));
+    }
+
+    private static String written(List<RestoreImageTrial.Result> results) {
+        if (results.isEmpty()) {
+            return "failed";
+        }
+        long min = results.stream().mapToLong(RestoreImageTrial.Result::bytesWritten).min().orElseThrow();
+        return "%s (%s)".formatted(bytes((long) median(results, r -> r.bytesWritten())), bytes(min));
+    }
+
+    private static String background(List<RestoreImageTrial.Result> stock, List<RestoreImageTrial.Result> shim) {
+        List<RestoreImageTrial.Result> all = new ArrayList<>(stock);
+        all.addAll(shim);
+        return all.isEmpty() ? "-" : bytes((long) median(all, r -> r.backgroundBytesPerSecond()));
+    }
+
+    static String bytes(long n) {
+        if (n < 1024 * 1024) {
+            return "%d KiB".formatted(n >> 10);
+        }
+        return "%.1f MiB".formatted(n / 1048576.0);
+    }
+
+    static double median(List<RestoreImageTrial.Result> results, ToDoubleFunction<RestoreImageTrial.Result> value) {
+        double[] sorted = results.stream().mapToDouble(value).sorted().toArray();
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+}
