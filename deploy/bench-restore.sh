@@ -2,11 +2,13 @@
 # The restore benchmark: containerd's own CRI restore (stock runc handler, CreateContainer with
 # image = archive) beside restore-shim (pod annotation restore-shim.dev/checkpoint) from the same CRI
 # checkpoint archive, for each memory size, page cache dropped before each restore. restore-shim runs
-# as three handlers, each with its own node daemon and [restore] config: restore (the defaults,
-# images = "auto": EROFS in place), restore-tmpfs (images staged in tmpfs, cap 3G) and restore-ra
-# (EROFS with readahead of the page images). Prints create+start and visible times, bytes written to disk and
-# tmpfs bytes per restore, restore-shim inspect vs checkpointctl show on the largest archive, and
-# draws docs/restore-bench.png (XChart).
+# as three handlers, each with its own node daemon and config: restore (the defaults,
+# images = "auto": EROFS in place), restore-tmpfs (images staged in tmpfs, cap 3G) and restore-lazy
+# (EROFS in place, [criu.defaults] lazy-pages = true); with BENCH_READAHEAD=1 also restore-ra
+# (EROFS with readahead of the page images). Prints create+start and visible times, bytes written to
+# disk and tmpfs bytes per restore, for the lazy side the time until every page was served,
+# restore-shim inspect vs checkpointctl show on the largest archive, and draws
+# docs/restore-bench.png (XChart: visible time per side).
 # Installs what the host lacks (setup-host.sh), installs restore-shim into
 # integration-tests/target/install, then runs dev.restoreshim.it.RestoreBench through Maven (the demo
 # profile): a loopback registry, one private containerd with handlers runc and restore, the bench
@@ -17,6 +19,7 @@
 # usage: sudo bash deploy/bench-restore.sh [SIZES_MIB...]   (default: 64 512; 2048 optional)
 #   BENCH_RUNS=N: restores per handler and size, median reported (default 3)
 #   BENCH_CHART=FILE: where the chart goes (default docs/restore-bench.png)
+#   BENCH_READAHEAD=1: add the restore-ra side (EROFS + readahead; off by default to keep the run short)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD

@@ -25,9 +25,13 @@ import java.util.stream.Stream;
  * image = archive path, handler runc); (b) restore-shim (CreateContainer with the bench image and
  * the pod annotation {@code restore-shim.dev/checkpoint=<archive>}) on three handlers, each its own
  * node daemon: {@code restore} (the default config: EROFS in place), {@code restore-tmpfs}
- * and {@code restore-ra} (EROFS with readahead of the page images), see {@link ShimVariant}. Each is timed from
- * CreateContainer through StartContainer, and until the counter shows in the new log; bytes
- * written to disk ({@link DiskWrites}) and the daemon's tmpfs bytes are recorded per restore. On
+ * and {@code restore-lazy} (EROFS in place with CRIU's lazy pages), and with
+ * {@code BENCH_READAHEAD=1} in the environment a fourth, {@code restore-ra} (EROFS with readahead
+ * of the page images), see {@link ShimVariant}. Each is timed from CreateContainer through
+ * StartContainer, and until the counter shows in the new log; bytes written to disk
+ * ({@link DiskWrites}) and the daemon's tmpfs bytes are recorded per restore, and for the lazy
+ * side the time the lazy-pages daemon took to serve every page (the next restore starts only
+ * after that). On
  * the largest archive, {@code restore-shim inspect} is timed against {@code checkpointctl show}
  * (cold cache), and the chart {@code bench.chart} (default docs/restore-bench.png) is drawn.
  *
@@ -58,7 +62,11 @@ public final class RestoreBench {
      * restore-shim handler (the bench image and the annotation); {@code stateDir} is the
      * restore-shim state dir whose daemon log gives the tmpfs bytes, null for stock.
      */
-    private record SideSpec(String label, String handler, Path stateDir) {
+    private record SideSpec(String label, String handler, Path stateDir, boolean lazy) {
+        SideSpec(String label, String handler, Path stateDir) {
+            this(label, handler, stateDir, false);
+        }
+
         boolean stock() {
             return stateDir == null;
         }
@@ -79,8 +87,9 @@ public final class RestoreBench {
                 return spec.label() + " FAILED";
             }
             RestoreTrial.Timing t = timings.getLast();
-            return "%s %.0f+%.0f ms (tick %d, visible %.0f ms, wrote %s, tmpfs %s)".formatted(spec.label(), t.createMs(),
-                    t.startMs(), t.firstTick(), t.visibleMs(), mib(t.writtenBytes()), t.tmpfsBytes() < 0 ? "-" : mib(t.tmpfsBytes()));
+            return "%s %.0f+%.0f ms (tick %d, visible %.0f ms, %swrote %s, tmpfs %s)".formatted(spec.label(), t.createMs(),
+                    t.startMs(), t.firstTick(), t.visibleMs(), t.servedMs() < 0 ? "" : "all pages served after " + t.servedMs()
+                    + " ms, ", mib(t.writtenBytes()), t.tmpfsBytes() < 0 ? "-" : mib(t.tmpfsBytes()));
         }
     }
 
@@ -145,7 +154,9 @@ public final class RestoreBench {
         LocalRegistry registry = resources.own(LocalRegistry.start(podman, TestEnvironment.workDir()));
         TestImages images = TestImages.buildAndPush(registry, TestEnvironment.workDir());
         BenchImage bench = BenchImage.buildAndPush(registry);
-        List<ShimVariant> variants = List.of(ShimVariant.TMPFS, ShimVariant.EROFS_READAHEAD);
+        List<ShimVariant> variants = "1".equals(System.getenv("BENCH_READAHEAD"))
+                ? List.of(ShimVariant.TMPFS, ShimVariant.EROFS_LAZY, ShimVariant.EROFS_READAHEAD)
+                : List.of(ShimVariant.TMPFS, ShimVariant.EROFS_LAZY);
         PrivateContainerd containerd = resources.own(PrivateContainerd.start("bench", Handler.RESTORE_TTRPC,
                 registry.host(), images.pause(), dir -> variants.stream().map(v -> v.install(dir, launcher))
                         .reduce("", String::concat)));
@@ -154,7 +165,8 @@ public final class RestoreBench {
         List<SideSpec> sides = new ArrayList<>();
         sides.add(new SideSpec("stock", RUNC, null));
         sides.add(new SideSpec("restore-shim EROFS", RESTORE, containerd.shimState()));
-        variants.forEach(v -> sides.add(new SideSpec(v.label(), v.criName(), v.stateDir(containerd.dir()))));
+        variants.forEach(v -> sides.add(new SideSpec(v.label(), v.criName(), v.stateDir(containerd.dir()),
+                v == ShimVariant.EROFS_LAZY)));
         Path archives = Files.createTempDirectory(Path.of("/tmp"), "restore-bench-");
         resources.own(() -> deleteTree(archives));
         KubeletFlow kubelet = new KubeletFlow(containerd);
@@ -186,6 +198,9 @@ public final class RestoreBench {
         System.out.println("  written = bytes written to real disks (/proc/diskstats, host-wide, sync before reading) from"
                 + " CreateContainer to the visible tick; tmpfs = the daemon's staged_bytes; median");
         bytesTable(rows).forEach(l -> System.out.println("  " + l));
+        System.out.println("  lazy: served = the lazy-pages daemon's time from ready until every page was served"
+                + " (event=lazy_pages_served ms=); median (runs)");
+        servedTable(rows).forEach(l -> System.out.println("  " + l));
         rows.forEach(r -> r.errors().forEach(e -> System.out.println("  FAILED %d MiB %s".formatted(r.mib(), e))));
         System.out.println("  " + inspect);
         chart(rows, runs);
@@ -243,7 +258,7 @@ public final class RestoreBench {
                 ctlMs / inspectMs);
     }
 
-    /** docs/restore-bench.png (or {@code bench.chart}): median create+start per size and side. */
+    /** docs/restore-bench.png (or {@code bench.chart}): median visible time (CreateContainer to the first tick) per size and side. */
     private static void chart(List<Row> rows, int runs) {
         Path png = Path.of(System.getProperty("bench.chart",
                 TestEnvironment.repoDir().resolve("docs/restore-bench.png").toString()));
@@ -252,7 +267,7 @@ public final class RestoreBench {
             int side = i;
             series.add(new RestoreChart.Series(rows.getFirst().sides().get(i).spec.label(), rows.stream()
                     .map(r -> r.sides().get(side).timings)
-                    .map(t -> t.isEmpty() ? Double.NaN : median(t, RestoreTrial.Timing::createStartMs)).toList()));
+                    .map(t -> t.isEmpty() ? Double.NaN : median(t, RestoreTrial.Timing::visibleMs)).toList()));
         }
         try {
             RestoreChart.write(png, rows.stream().map(Row::mib).toList(), series,
@@ -285,7 +300,21 @@ public final class RestoreBench {
         try {
             dropCaches();
             RestoreTrial.Timing t = pod.restore(image, mib);
-            return side.stock() ? t : t.withTmpfs(ShimVariant.stagedBytes(side.stateDir(), pod.containerId()));
+            if (side.lazy()) { // the images stay until every page is served; the restored line comes then
+                t = t.withServed(ShimVariant.awaitServedMs(side.stateDir(), pod.containerId(), Duration.ofMinutes(10)));
+            }
+            if (side.stock()) {
+                return t;
+            }
+            long staged = ShimVariant.stagedBytes(side.stateDir(), pod.containerId());
+            for (int i = 0; staged < 0 && side.lazy() && i < 40; i++) { // event=restored follows lazy_pages_served
+                Thread.sleep(50);
+                staged = ShimVariant.stagedBytes(side.stateDir(), pod.containerId());
+            }
+            return t.withTmpfs(staged);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the lazy pages of " + name);
         } finally {
             pod.remove();
         }
@@ -312,6 +341,22 @@ public final class RestoreBench {
                 l.append(" %s | %s |".formatted(cell(side.timings, value), ratio(side.timings, stock, value)));
             }
             lines.add(l.toString());
+        }
+        return lines;
+    }
+
+    private static List<String> servedTable(List<Row> rows) {
+        List<String> lines = new ArrayList<>(List.of("| size | side | visible | served | visible + served |",
+                "|---:|---|---:|---:|---:|"));
+        for (Row r : rows) {
+            for (Side side : r.sides()) {
+                if (side.spec.lazy()) {
+                    lines.add("| %d MiB | %s | %s | %s | %s |".formatted(r.mib(), side.spec.label(),
+                            cell(side.timings, RestoreTrial.Timing::visibleMs), cell(side.timings, RestoreTrial.Timing::servedMs)
+                                    + " (" + String.join("/", side.timings.stream().map(t -> t.servedMs() + "").toList()) + ")",
+                            cell(side.timings, t -> t.visibleMs() + t.servedMs())));
+                }
+            }
         }
         return lines;
     }

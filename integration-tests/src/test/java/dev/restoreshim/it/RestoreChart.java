@@ -11,8 +11,9 @@ import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.style.Styler;
 
 /**
- * The restore benchmark's chart (XChart, PNG): median CreateContainer + StartContainer time per
- * memory size, one bar per side (stock containerd beside the restore-shim variants).
+ * The restore benchmark's chart (XChart, PNG): median time from CreateContainer until the restored
+ * app's first tick is visible, per memory size, one bar per side (stock containerd beside the
+ * restore-shim variants: EROFS eager, tmpfs, lazy).
  */
 final class RestoreChart {
     private RestoreChart() {
@@ -25,7 +26,7 @@ final class RestoreChart {
     static void write(Path png, List<Integer> sizesMib, List<Series> series, String subtitle) throws IOException {
         System.setProperty("java.awt.headless", "true");
         CategoryChart chart = new CategoryChartBuilder().width(900).height(520)
-                .title("Restore from a checkpoint archive: CreateContainer + StartContainer (median)")
+                .title("Restore from a checkpoint archive: CreateContainer until the app runs (median)")
                 .xAxisTitle("memory filled by the app (" + subtitle + ")").yAxisTitle("ms").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
         chart.getStyler().setLabelsVisible(true);

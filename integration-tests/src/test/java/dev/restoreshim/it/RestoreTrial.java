@@ -42,14 +42,21 @@ final class RestoreTrial {
      *     until the tick was visible (after a sync; see {@link DiskWrites})
      * @param tmpfsBytes the tmpfs bytes restore-shim staged for this restore (its
      *     {@code event=restored} line), -1 when not known (stock)
+     * @param servedMs for a lazy restore, the lazy-pages daemon's time from ready until every page
+     *     was served ({@code event=lazy_pages_served ms=}), -1 otherwise
      */
-    record Timing(double createMs, double startMs, double visibleMs, long firstTick, long writtenBytes, long tmpfsBytes) {
+    record Timing(double createMs, double startMs, double visibleMs, long firstTick, long writtenBytes, long tmpfsBytes,
+                  long servedMs) {
         double createStartMs() {
             return createMs + startMs;
         }
 
         Timing withTmpfs(long bytes) {
-            return new Timing(createMs, startMs, visibleMs, firstTick, writtenBytes, bytes);
+            return new Timing(createMs, startMs, visibleMs, firstTick, writtenBytes, bytes, servedMs);
+        }
+
+        Timing withServed(long ms) {
+            return new Timing(createMs, startMs, visibleMs, firstTick, writtenBytes, tmpfsBytes, ms);
         }
     }
 
@@ -125,7 +132,7 @@ final class RestoreTrial {
             throw new IllegalStateException("the restored app started afresh instead of continuing; log " + log + ":\n" + content);
         }
         long written = DiskWrites.bytesSince(sectors);
-        return new Timing(create, start, visible, firstTick(content), written, -1);
+        return new Timing(create, start, visible, firstTick(content), written, -1, -1);
     }
 
     /** Polls the log every 10 ms until {@code test} holds; returns its content. */

@@ -20,16 +20,30 @@ import java.util.stream.Stream;
  * @param criName the CRI runtime handler name
  * @param label the column label
  * @param restoreToml extra lines of the {@code [restore]} table
+ * @param criuToml {@code [criu]} tables replacing the plain {@code criu = "criu"} line (empty: none)
  */
-record ShimVariant(String criName, String label, String restoreToml) {
+record ShimVariant(String criName, String label, String restoreToml, String criuToml) {
     /** Images staged into tmpfs (cap raised to 3G so that 2 GiB checkpoints are measured too). */
     static final ShimVariant TMPFS = new ShimVariant("restore-tmpfs", "restore-shim tmpfs",
-            "images = \"tmpfs\"\ntmpfs_size_limit = \"3G\"\n");
+            "images = \"tmpfs\"\ntmpfs_size_limit = \"3G\"\n", "");
     /** EROFS in place with readahead of the page images (off by default). */
     static final ShimVariant EROFS_READAHEAD = new ShimVariant("restore-ra", "restore-shim EROFS + readahead",
-            "images = \"erofs\"\nreadahead = true\n");
+            "images = \"erofs\"\nreadahead = true\n", "");
+    /**
+     * EROFS in place with CRIU's lazy pages on for every restore ({@code [criu.defaults]
+     * lazy-pages = true}): the lazy-pages daemon serves the pages from the EROFS mount.
+     */
+    static final ShimVariant EROFS_LAZY = new ShimVariant("restore-lazy", "restore-shim lazy",
+            "images = \"erofs\"\n", """
+            [criu]
+            binary = "criu"
+
+            [criu.defaults]
+            lazy-pages = true
+            """);
 
     private static final Pattern STAGED = Pattern.compile("staged_bytes=(\\d+)");
+    private static final Pattern SERVED = Pattern.compile(" ms=(\\d+)");
 
     /** Where this variant keeps its config, wrapper, state, runc root and cache. */
     Path home(Path instanceDir) {
@@ -57,15 +71,18 @@ record ShimVariant(String criName, String label, String restoreToml) {
                     runtime_root = "%s"
                     protocol = "ttrpc"
                     runtime = "runc"
-                    criu = "criu"
+                    %s
                     log_level = "%s"
                     java = "%s"
 
                     [restore]
                     cache_dir = "%s"
+                    %s
                     %s""".formatted(criName, stateDir(instanceDir), home.resolve("runc"),
+                    criuToml.isEmpty() ? "criu = \"criu\"" : "",
                     System.getProperty("it.shim.logLevel", "debug"),
-                    Path.of(System.getProperty("java.home"), "bin", "java"), home.resolve("cache"), restoreToml));
+                    Path.of(System.getProperty("java.home"), "bin", "java"), home.resolve("cache"), restoreToml,
+                    criuToml));
             Files.writeString(wrapper, "#!/bin/sh\nRESTORE_SHIM_CONFIG='" + config + "' exec '" + launcher + "' \"$@\"\n");
             Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwxr-xr-x"));
         } catch (IOException e) {
@@ -116,6 +133,40 @@ record ShimVariant(String criName, String label, String restoreToml) {
             }
         }
         return -1;
+    }
+
+    /**
+     * For a lazy restore of container {@code id}: waits until the daemon logs that every page was
+     * served ({@code event=lazy_pages_served ... ms=N}) and returns N, the daemon's serving time
+     * from ready to exit; throws when it logs {@code event=lazy_pages_failed} or nothing comes
+     * within {@code limit}.
+     */
+    static long awaitServedMs(Path stateDir, String id, java.time.Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (true) {
+            for (Path log : daemonLogs(stateDir)) {
+                try {
+                    for (String line : Files.readAllLines(log)) {
+                        if (!line.contains(" id=" + id + " ")) {
+                            continue;
+                        }
+                        if (line.contains("event=lazy_pages_failed")) {
+                            throw new IllegalStateException("lazy pages of " + id + " failed: " + line.strip());
+                        }
+                        Matcher m = SERVED.matcher(line);
+                        if (line.contains("event=lazy_pages_served") && m.find()) {
+                            return Long.parseLong(m.group(1));
+                        }
+                    }
+                } catch (IOException e) {
+                    // the log is being rotated or written: read it again
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("lazy pages of " + id + ": no event=lazy_pages_served within " + limit);
+            }
+            Thread.sleep(50);
+        }
     }
 
     /** Stops the node daemons of a state dir (SIGTERM, then SIGKILL after 15 s). */

@@ -67,6 +67,17 @@ public final class Restorer {
      */
     public <C> Restoration<C> restore(CreateSpec spec, RestoreRequest request, Consumer<Predicate<String>> imageCheck,
                                       Function<CreateSpec, C> create) {
+        return restore(spec, request, imageCheck, create, false);
+    }
+
+    /**
+     * As {@link #restore(CreateSpec, RestoreRequest, Consumer, Function)}; with {@code lazyPages}
+     * (CRIU's lazy pages on for this restore) no readahead of the page images is started even when
+     * configured: the pages are read on demand by the lazy-pages daemon, and nothing page-sized may
+     * compete with {@code runc restore}.
+     */
+    public <C> Restoration<C> restore(CreateSpec spec, RestoreRequest request, Consumer<Predicate<String>> imageCheck,
+                                      Function<CreateSpec, C> create, boolean lazyPages) {
         String label = "ns=" + spec.namespace() + " id=" + spec.id() + " source=" + request.source().name().toLowerCase()
                 + " origin=" + request.origin().name().toLowerCase() + " checkpoint=" + request.path();
         long t0 = System.nanoTime();
@@ -86,7 +97,7 @@ public final class Restorer {
         }
         CleanupStack resources = new CleanupStack();
         try {
-            return fromArchive(spec, request.path(), imageCheck, create, resources, label, t0);
+            return fromArchive(spec, request.path(), imageCheck, create, resources, label, t0, lazyPages);
         } catch (RuntimeException e) {
             resources.close();
             LOG.warn("event=restore_refused {} reason=\"{}\"", label, e.getMessage());
@@ -137,7 +148,7 @@ public final class Restorer {
 
     private <C> Restoration<C> fromArchive(CreateSpec spec, Path path, Consumer<Predicate<String>> imageCheck,
                                            Function<CreateSpec, C> create,
-                                           CleanupStack resources, String label, long t0) {
+                                           CleanupStack resources, String label, long t0, boolean lazyPages) {
         if (spec.rootfs().isEmpty()) {
             throw ShimException.failedPrecondition("restore task \"" + spec.id() + "\": archive " + path
                     + ": the request has no rootfs mount to put the checkpoint's delta on");
@@ -183,7 +194,7 @@ public final class Restorer {
         Path imagesAt = env.stagingRoot().resolve(spec.namespace()).resolve(spec.id());
         CriuImages images = switch (kind) {
             case TMPFS -> staged(archive, imagesAt, resources);
-            case EROFS -> inPlace(archive, key, imagesAt, resources, label);
+            case EROFS -> inPlace(archive, key, imagesAt, resources, label, lazyPages);
         };
         archive.close(); // the archive is not read after this; the stack's close is then a no-op
         if (!archive.indexed()) {
@@ -210,13 +221,14 @@ public final class Restorer {
 
     /**
      * The archive mounted in place as EROFS (metadata built once per archive key), and readahead
-     * of its page images started when configured.
+     * of its page images started when configured (never for a lazy restore).
      */
-    private CriuImages inPlace(CheckpointArchive archive, String key, Path dir, CleanupStack resources, String label) {
+    private CriuImages inPlace(CheckpointArchive archive, String key, Path dir, CleanupStack resources, String label,
+                               boolean lazyPages) {
         ErofsMetadata.Meta meta = env.images().erofs().forArchive(key, archive.path());
         ErofsImages erofs = ErofsImages.mount(env.mounts(), meta.file(), archive.path(), dir);
         resources.push("unmount erofs images " + erofs.mountPoint(), erofs::close);
-        if (env.images().pageCache() != null) {
+        if (env.images().pageCache() != null && !lazyPages) {
             erofs.readahead(PageReadahead.start(env.images().pageCache(),
                     ImagePolicy.pageRanges(archive, erofs.dir()), ImagePolicy.readaheadLimit(), label));
         }

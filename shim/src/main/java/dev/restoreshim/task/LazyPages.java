@@ -4,6 +4,8 @@ import dev.restoreshim.criu.CriuException;
 import dev.restoreshim.criu.LazyPagesDaemon;
 import dev.restoreshim.process.Container;
 import dev.restoreshim.restore.CriuErrors;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -17,13 +19,23 @@ import org.slf4j.LoggerFactory;
  * page is served, then the restore's images are released. Stopped when the container goes away
  * first. Logs {@code event=lazy_pages_served} with the serving time, or
  * {@code event=lazy_pages_failed} with the daemon's first CRIU error.
+ *
+ * <p>Each daemon's pid is kept in {@code <bundle>/criu-work/lazy-pages.pid} while it runs, so that
+ * a node daemon started after a crash finds a daemon still serving its predecessor's restore
+ * ({@link #adopt}): it is left to serve (killing it would leave the restored process without its
+ * pages), and killed if the container is deleted first.
  */
 final class LazyPages {
     private static final Logger LOG = LoggerFactory.getLogger(LazyPages.class);
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(10);
 
+    /** The pid file of a running daemon, in the CRIU work dir. */
+    static final String PID_FILE = "lazy-pages.pid";
+
     /** Running daemons by container; an entry lives from start until the daemon exits or the container is released. */
     private final Map<Container, LazyPagesDaemon> daemons = new ConcurrentHashMap<>();
+    /** Daemons of a previous node daemon still serving, by re-adopted container; same lifetime. */
+    private final Map<Container, ProcessHandle> orphans = new ConcurrentHashMap<>();
 
     /**
      * Starts the daemon for {@code container}'s restore from {@code images}; the work dir is the
@@ -35,6 +47,7 @@ final class LazyPages {
         try {
             LazyPagesDaemon d = LazyPagesDaemon.start(criu, images, container.bundle().resolve("criu-work"), READY_TIMEOUT);
             daemons.put(container, d);
+            writePid(container, d.pid());
             LOG.info("event=lazy_pages_started ns={} id={} pid={}", container.namespace(), container.id(), d.pid());
             return d;
         } catch (CriuException e) {
@@ -47,6 +60,7 @@ final class LazyPages {
     void releaseWhenServed(Container container, LazyPagesDaemon daemon, Runnable release) {
         daemon.exit().whenComplete((outcome, failure) -> {
             daemons.remove(container, daemon);
+            deletePid(container);
             try {
                 if (outcome != null && outcome.ok()) {
                     LOG.info("event=lazy_pages_served ns={} id={} ms={}", container.namespace(), container.id(),
@@ -68,6 +82,86 @@ final class LazyPages {
         if (d != null) {
             d.close();
             LOG.info("event=lazy_pages_stopped ns={} id={}", container.namespace(), container.id());
+        }
+        ProcessHandle orphan = orphans.remove(container);
+        if (orphan != null && orphan.isAlive()) {
+            orphan.destroyForcibly();
+            try {
+                orphan.onExit().get(2, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.warn("event=lazy_pages_stop_slow ns={} id={} pid={}", container.namespace(), container.id(),
+                        orphan.pid());
+            }
+            LOG.info("event=lazy_pages_stopped ns={} id={} pid={} adopted=true", container.namespace(), container.id(),
+                    orphan.pid());
+        }
+        deletePid(container);
+    }
+
+    /**
+     * After a node daemon restart: if a {@code criu lazy-pages} of {@code container}'s restore
+     * still runs (its pid file names a live process whose command line is a lazy-pages daemon on
+     * this container's work dir), keeps it until it exits or {@link #stop} kills it. Returns
+     * whether one was found.
+     */
+    boolean adopt(Container container) {
+        Path work = container.bundle().resolve("criu-work");
+        Path pidFile = work.resolve(PID_FILE);
+        if (!Files.isRegularFile(pidFile)) {
+            return false;
+        }
+        try {
+            ProcessHandle p = orphanOf(work).orElse(null);
+            if (p == null) {
+                Files.deleteIfExists(pidFile);
+                return false;
+            }
+            long pid = p.pid();
+            orphans.put(container, p);
+            LOG.info("event=lazy_pages_adopted ns={} id={} pid={}", container.namespace(), container.id(), pid);
+            p.onExit().thenRun(() -> {
+                if (orphans.remove(container, p)) {
+                    deletePid(container);
+                    LOG.info("event=lazy_pages_exited ns={} id={} pid={} adopted=true", container.namespace(),
+                            container.id(), pid);
+                }
+            });
+            return true;
+        } catch (IOException | NumberFormatException e) {
+            LOG.warn("event=lazy_pages_adopt_failed ns={} id={} reason=\"{}\"", container.namespace(), container.id(),
+                    e.getMessage());
+            return false;
+        }
+    }
+
+    /**
+     * The live process that {@code work}'s pid file names, if its command line is a lazy-pages
+     * daemon on {@code work} (a recycled pid names some other process and is ignored).
+     */
+    static java.util.Optional<ProcessHandle> orphanOf(Path work) throws IOException {
+        Path pidFile = work.resolve(PID_FILE);
+        if (!Files.isRegularFile(pidFile)) {
+            return java.util.Optional.empty();
+        }
+        long pid = Long.parseLong(Files.readString(pidFile).strip());
+        return ProcessHandle.of(pid).filter(h -> h.info().commandLine()
+                .map(c -> c.contains(" lazy-pages ") && c.contains(work.toString())).orElse(false));
+    }
+
+    private static void writePid(Container container, long pid) {
+        try {
+            Files.writeString(container.bundle().resolve("criu-work").resolve(PID_FILE), pid + "\n");
+        } catch (IOException e) {
+            LOG.warn("event=lazy_pages_pid_file_failed ns={} id={} reason=\"{}\"", container.namespace(), container.id(),
+                    e.getMessage());
+        }
+    }
+
+    private static void deletePid(Container container) {
+        try {
+            Files.deleteIfExists(container.bundle().resolve("criu-work").resolve(PID_FILE));
+        } catch (IOException e) {
+            LOG.debug("msg=\"cannot remove lazy-pages pid file\" id={} error=\"{}\"", container.id(), e.getMessage());
         }
     }
 }

@@ -111,7 +111,7 @@ public final class RestoringTaskRuntime implements TaskRuntime {
                 options.writeInto(s.bundle()); // org.criu.config, read by runc restore at Start
                 images[0] = java.nio.file.Path.of(s.checkpoint());
                 return delegate.create(s, listener);
-            });
+            }, options.lazyPages());
         } catch (RuntimeException e) {
             recent.add(new RecentRestores.Entry(spec.namespace(), spec.id(), source, null, ms(t0),
                     RecentRestores.Outcome.FAILED, String.valueOf(e.getMessage()), Instant.now()));
@@ -196,7 +196,10 @@ public final class RestoringTaskRuntime implements TaskRuntime {
         Container c = delegate.adopt(record, listener);
         try {
             CreateSpec spec = CreateSpec.of(record.namespace(), record.id(), record.bundle(), List.of(), Stdio.none());
-            RestoreRequest.detect(spec).ifPresent(request -> restorations.put(c, restorer.readopt(spec, request, c)));
+            RestoreRequest.detect(spec).ifPresent(request -> {
+                restorations.put(c, restorer.readopt(spec, request, c));
+                lazyPages.adopt(c); // a lazy-pages daemon of the previous node daemon, still serving
+            });
         } catch (RuntimeException e) {
             LOG.warn("event=restore_readopt_failed ns={} id={} reason=\"{}\"", record.namespace(), record.id(),
                     e.getMessage());
