@@ -25,7 +25,8 @@ public final class Main {
                         ARCHIVE (--push REF | --oci-layout DIR [--tag TAG]) [--base REF] [--plain-http] [--chunked]
               delete    clean up a task of a dead daemon; prints a DeleteResponse (called by the launcher)
               train     run a short self-driving workload (install.sh records the AOT cache from it);
-                        TTRPC Task calls only, --grpc adds gRPC Task and admin-socket calls
+                        TTRPC Task calls only, --grpc adds gRPC Task and admin-socket calls,
+                        --cli runs the CLI's workload instead (inspect, status; no daemon)
               version   print the version
               help      print this text
             """;

@@ -31,6 +31,10 @@ import java.util.stream.Stream;
  * {@code --grpc} the gRPC Task and admin-socket calls run too; that pulls grpc-java's client side
  * into the cache, and since the JVM loads every cached class at start-up, it costs the daemon
  * about 6 MiB of RSS (docs/benchmarks.md), so install.sh trains without it.
+ *
+ * <p>With {@code --cli} no daemon starts: the workload is the CLI's instead ({@link CliTraining}),
+ * which install.sh records into the CLI's own cache ({@code restore-shim-cli.aot}), trained with the
+ * CLI wrapper's JVM options.
  */
 final class TrainCommand {
     private static final int ROUNDS = 200;
@@ -40,14 +44,19 @@ final class TrainCommand {
 
     static int run(PrintStream out, java.util.List<String> args) {
         boolean grpc = false;
+        boolean cli = false;
         for (String arg : args) {
-            if (!arg.equals("--grpc")) {
-                throw new UsageException("unknown argument \"" + arg + "\" (expected --grpc or nothing)");
+            switch (arg) {
+                case "--grpc" -> grpc = true;
+                case "--cli" -> cli = true;
+                default -> throw new UsageException("unknown argument \"" + arg + "\" (expected --grpc, --cli or nothing)");
             }
-            grpc = true;
+        }
+        if (grpc && cli) {
+            throw new UsageException("--grpc and --cli train different caches; give one");
         }
         try {
-            return train(out, grpc);
+            return cli ? CliTraining.run(out) : train(out, grpc);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("train: " + e.getMessage(), e);
         } catch (InterruptedException e) {
