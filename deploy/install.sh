@@ -115,7 +115,7 @@ fi
 # with the serial GC, C1 only and no perf data, from their own AOT cache trained with these options
 # and this class path (`train --cli`). Other commands (convert reads and digests whole archives)
 # keep the JVM defaults and the daemon's cache.
-cli_options='-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xmx256m'
+cli_options='-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UsePerfData -Xmx256m'
 cat >"$tmp/cli" <<EOF
 #!/bin/sh
 # restore-shim CLI, installed by deploy/install.sh. The AOT caches and the CLI jar only speed up
