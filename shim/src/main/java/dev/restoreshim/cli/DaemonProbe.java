@@ -19,6 +19,13 @@ final class DaemonProbe {
         this.deadline = deadline;
     }
 
+    /** Connects to the admin socket and probes the daemon; the channel is closed afterwards. */
+    DaemonReport probe(Path dir, Path adminSocket) {
+        try (AdminChannel channel = new AdminChannel(adminSocket)) {
+            return probe(dir, channel.channel());
+        }
+    }
+
     DaemonReport probe(Path dir, Channel channel) {
         String health;
         try {
