@@ -172,22 +172,8 @@ class LinuxProcessLauncherTest {
     @Test
     void reapOrphans_collectsUnwatchedZombieChildrenOnly() throws Exception {
         assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
-            new LinuxProcessControl().setChildSubreaper(true);
-            // the middle shell exits at once; its background child is re-parented to us and dies
-            int[] out = fds.pipe();
-            int pid;
-            try {
-                pid = launcher.spawn(LaunchSpec.of(List.of("/bin/sh", "-c", "/bin/sh -c 'sleep 0.3; exit 4' >/dev/null & echo $!"),
-                        Map.of(1, out[1])));
-            } finally {
-                fds.close(out[1]);
-            }
-            int orphan = Integer.parseInt(drain(out[0]).trim());
-            assertEquals(0, reaper.watch(pid).get(10, TimeUnit.SECONDS).exitCode());
+            int orphan = orphanedZombie();
             Path proc = Path.of("/proc", Integer.toString(orphan));
-            while (!java.nio.file.Files.readString(proc.resolve("stat")).contains(") Z ")) {
-                Thread.sleep(10);
-            }
             assertEquals(0, reaper.reapOrphans(p -> p != orphan), "the predicate is respected");
             assertTrue(java.nio.file.Files.exists(proc));
             assertEquals(1, reaper.reapOrphans(p -> p == orphan));
@@ -198,27 +184,37 @@ class LinuxProcessLauncherTest {
     @Test
     void orphanSweep_reapsAZombieOnlyOnTheSecondSweepThatFindsIt() throws Exception {
         assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
-            new LinuxProcessControl().setChildSubreaper(true);
-            int[] out = fds.pipe();
-            int pid;
-            try {
-                pid = launcher.spawn(LaunchSpec.of(List.of("/bin/sh", "-c", "/bin/sh -c 'sleep 0.3; exit 3' >/dev/null & echo $!"),
-                        Map.of(1, out[1])));
-            } finally {
-                fds.close(out[1]);
-            }
-            int orphan = Integer.parseInt(drain(out[0]).trim());
-            assertEquals(0, reaper.watch(pid).get(10, TimeUnit.SECONDS).exitCode());
+            int orphan = orphanedZombie();
             Path proc = Path.of("/proc", Integer.toString(orphan));
-            while (!java.nio.file.Files.readString(proc.resolve("stat")).contains(") Z ")) {
-                Thread.sleep(10);
-            }
             var sweep = new OrphanSweep(reaper);
             sweep.sweep();
             assertTrue(java.nio.file.Files.exists(proc), "a zombie seen once may still be about to be watched");
             assertTrue(sweep.sweep() >= 1);
             assertFalse(java.nio.file.Files.exists(proc), "seen unwatched twice: collected");
         });
+    }
+
+    /**
+     * A zombie child of this JVM that nobody watches: as child subreaper we inherit the background
+     * child of a shell that exits at once; it dies 0.3 s later. Returns its pid once it is a zombie.
+     */
+    private int orphanedZombie() throws Exception {
+        new LinuxProcessControl().setChildSubreaper(true);
+        int[] out = fds.pipe();
+        int pid;
+        try {
+            pid = launcher.spawn(LaunchSpec.of(List.of("/bin/sh", "-c", "/bin/sh -c 'sleep 0.3; exit 4' >/dev/null & echo $!"),
+                    Map.of(1, out[1])));
+        } finally {
+            fds.close(out[1]);
+        }
+        int orphan = Integer.parseInt(drain(out[0]).trim());
+        assertEquals(0, reaper.watch(pid).get(10, TimeUnit.SECONDS).exitCode());
+        Path stat = Path.of("/proc", Integer.toString(orphan), "stat");
+        while (!java.nio.file.Files.readString(stat).contains(") Z ")) {
+            Thread.sleep(10);
+        }
+        return orphan;
     }
 
     private String drain(int fd) {
