@@ -22,7 +22,9 @@ import java.util.concurrent.TimeUnit;
  * ({@link StockCheckpointImage}), (b) the restore image ({@link RestoreImages#build}). Then, RUNS
  * times, alternating, each side is restored into a new pod as the kubelet would
  * ({@link RestoreImageTrial}): stock = handler runc with image (a), restore-shim = handler restore
- * with image (b); pull timed apart, page cache dropped before Create.
+ * with image (b), and restore-shim lazy = handler {@code restore-image-lazy}
+ * ({@link ShimVariant#IMAGE_LAZY}, CRIU's lazy pages on) with image (b); pull timed apart, page
+ * cache dropped before Create.
  *
  * <p>Everything it starts is removed at the end, also on failure, SIGINT or SIGTERM.
  * System properties: {@code bench.sizes} (MiB, default "64 512"), {@code bench.runs} (default 3).
@@ -98,9 +100,11 @@ public final class RestoreImageBench {
         LocalRegistry registry = resources.own(LocalRegistry.start(podman, TestEnvironment.workDir()));
         TestImages images = TestImages.buildAndPush(registry, TestEnvironment.workDir());
         BenchImage bench = BenchImage.buildAndPush(registry);
+        ShimVariant lazy = ShimVariant.IMAGE_LAZY;
         PrivateContainerd containerd = resources.own(PrivateContainerd.start("imgbench", Handler.RESTORE_TTRPC,
-                registry.host(), images.pause()));
+                registry.host(), images.pause(), dir -> lazy.install(dir, launcher)));
         resources.own(() -> PodStartDemo.stopDaemon(containerd));
+        resources.own(() -> ShimVariant.stopDaemons(lazy.stateDir(containerd.dir())));
         Path archives = Files.createTempDirectory(Path.of("/tmp"), "restore-image-bench-");
         resources.own(() -> LocalRegistry.deleteTree(archives));
         KubeletFlow kubelet = new KubeletFlow(containerd);
@@ -140,23 +144,28 @@ public final class RestoreImageBench {
         }
         RestoreImageTable.Side stock = new RestoreImageTable.Side("stock");
         RestoreImageTable.Side shim = new RestoreImageTable.Side("restore-shim");
-        for (int run = 1; run <= runs && (stock.error == null || shim.error == null); run++) {
+        RestoreImageTable.Side lazy = new RestoreImageTable.Side("restore-shim lazy");
+        Path lazyState = ShimVariant.IMAGE_LAZY.stateDir(containerd.dir());
+        for (int run = 1; run <= runs && (stock.error == null || shim.error == null || lazy.error == null); run++) {
             String suffix = mib + "-" + run;
             checkNotStopping();
             attempt(stock, () -> RestoreImageTrial.run(containerd, "stock-" + suffix, RUNC, stockRef, mib, lastTick,
-                    false));
+                    null, false));
             checkNotStopping();
             attempt(shim, () -> RestoreImageTrial.run(containerd, "shim-" + suffix, RESTORE, shimRef, mib, lastTick,
-                    true));
-            System.out.printf("  run %d/%d: %s; %s (load %s)%n", run, runs, stock.describe(), shim.describe(),
-                    loadAverage());
+                    containerd.shimState(), false));
+            checkNotStopping();
+            attempt(lazy, () -> RestoreImageTrial.run(containerd, "lazy-" + suffix, ShimVariant.IMAGE_LAZY.criName(),
+                    shimRef, mib, lastTick, lazyState, true));
+            System.out.printf("  run %d/%d: %s; %s; %s (load %s)%n", run, runs, stock.describe(), shim.describe(),
+                    lazy.describe(), loadAverage());
         }
-        for (RestoreImageTable.Side side : List.of(stock, shim)) {
+        for (RestoreImageTable.Side side : List.of(stock, shim, lazy)) {
             if (side.error != null) {
                 System.out.println("  FAILED " + side.name + ": " + side.error);
             }
         }
-        return new RestoreImageTable.Row(mib, archiveBytes, stock, shim);
+        return new RestoreImageTable.Row(mib, archiveBytes, stock, shim, lazy);
     }
 
     /** Runs the source on runc, checkpoints it to {@code archive}; returns its last tick before the call. */

@@ -193,7 +193,7 @@ class RestoreImageIT {
     }
 
     /** Waits for two ticks in the pod's app log; asserts a continuation, returns the first tick. */
-    private static int assertContinues(KubeletFlow.Pod pod, int atCheckpoint) throws IOException {
+    static int assertContinues(KubeletFlow.Pod pod, int atCheckpoint) throws IOException {
         Path log = pod.logDir().resolve("app/0.log");
         int first = firstTick(KubeletFlow.awaitFile(log, s -> TICK.matcher(s).find(), Duration.ofSeconds(20)));
         String text = KubeletFlow.awaitFile(log, s -> s.contains("app: tick " + (first + 1)), Duration.ofSeconds(20));
@@ -232,12 +232,12 @@ class RestoreImageIT {
         assertEquals(List.of(), mounts, "nothing of the refused restore stays mounted");
     }
 
-    private static ExecSyncResponse exec(PrivateContainerd containerd, String id, String script) {
+    static ExecSyncResponse exec(PrivateContainerd containerd, String id, String script) {
         return containerd.cri().runtime().execSync(ExecSyncRequest.newBuilder().setContainerId(id)
                 .addAllCmd(List.of("/bin/sh", "-c", script)).setTimeout(10).build());
     }
 
-    private static KubeletFlow.Pod runPod(PrivateContainerd containerd, String name, String handler) throws Exception {
+    static KubeletFlow.Pod runPod(PrivateContainerd containerd, String name, String handler) throws Exception {
         PodSandboxConfig config = new KubeletFlow(containerd).sandboxConfig(name, Map.of());
         Path logDir = Files.createDirectories(Path.of(config.getLogDirectory()));
         String id = containerd.cri().runtime(Duration.ofMinutes(2)).runPodSandbox(RunPodSandboxRequest.newBuilder()
@@ -245,7 +245,7 @@ class RestoreImageIT {
         return new KubeletFlow.Pod(id, config, logDir);
     }
 
-    private static void removePods(PrivateContainerd containerd, List<KubeletFlow.Pod> pods) {
+    static void removePods(PrivateContainerd containerd, List<KubeletFlow.Pod> pods) {
         var runtime = containerd.cri().runtime(Duration.ofMinutes(1));
         for (KubeletFlow.Pod pod : pods.reversed()) {
             runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
@@ -286,7 +286,7 @@ class RestoreImageIT {
         }
     }
 
-    private static int lastTick(String log) {
+    static int lastTick(String log) {
         Matcher m = TICK.matcher(log);
         int last = -1;
         while (m.find()) {

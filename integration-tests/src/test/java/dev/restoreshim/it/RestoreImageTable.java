@@ -33,15 +33,16 @@ final class RestoreImageTable {
             }
             RestoreImageTrial.Result r = results.getLast();
             String criu = r.criuMs() < 0 ? "" : ", CRIU %.0f ms (restore.log %s), daemon restore_ms %.0f total_ms %.0f"
-                    .formatted(r.criuMs(), bytes(r.criuLogBytes()), r.daemonRestoreMs(), r.daemonTotalMs());
+                    .formatted(r.criuMs(), bytes(r.criuLogBytes()), r.daemonRestoreMs(), r.daemonTotalMs())
+                    + (r.servedMs() < 0 ? "" : ", all pages served in %.0f ms".formatted(r.servedMs()));
             return "%s pull %.0f ms, create %.0f + start %.0f ms (tick %d visible %.0f ms), written %s (background %s/s)%s"
                     .formatted(name, r.pullMs(), r.createMs(), r.startMs(), r.firstTick(), r.visibleMs(),
                             bytes(r.bytesWritten()), bytes(r.backgroundBytesPerSecond()), criu);
         }
     }
 
-    /** One size. */
-    record Row(int mib, long archiveBytes, Side stock, Side shim) {
+    /** One size; {@code lazy}: restore-shim with CRIU's lazy pages on ({@link ShimVariant#IMAGE_LAZY}). */
+    record Row(int mib, long archiveBytes, Side stock, Side shim, Side lazy) {
     }
 
     static List<String> lines(List<Row> rows) {
@@ -65,6 +66,7 @@ final class RestoreImageTable {
                 + " app in the new log; ratio = restore-shim / stock; written = bytes written to whole block devices"
                 + " from before Create to the tick (after sync), machine-wide, median (min); background writes = what the"
                 + " machine wrote in the 1 s before each Create (median over both sides), the noise in that column");
+        lines.addAll(lazyLines(rows));
         lines.add("targets:");
         for (Row r : rows) {
             List<RestoreImageTrial.Result> st = r.stock().results;
@@ -81,14 +83,46 @@ final class RestoreImageTable {
                     .formatted(r.mib(), vsStock, STOCK_RATIO_TARGET, verdict(vsStock <= STOCK_RATIO_TARGET), vsCriu,
                             CRIU_RATIO_TARGET, verdict(vsCriu <= CRIU_RATIO_TARGET))
                     + " written %s (0) %s".formatted(bytes((long) writtenBytes), verdict(writtenBytes == 0)));
+            List<RestoreImageTrial.Result> lz = r.lazy().results;
+            if (!lz.isEmpty()) {
+                double lazyVsStock = median(lz, RestoreImageTrial.Result::createStartMs)
+                        / median(st, RestoreImageTrial.Result::createStartMs);
+                double lazyWritten = median(lz, r2 -> r2.bytesWritten());
+                lines.add("  %d MiB lazy: create+start %.2fx stock (<= %.1fx) %s; written until served %s (0) %s"
+                        .formatted(r.mib(), lazyVsStock, STOCK_RATIO_TARGET, verdict(lazyVsStock <= STOCK_RATIO_TARGET),
+                                bytes((long) lazyWritten), verdict(lazyWritten == 0)));
+            }
         }
         for (Row r : rows) {
-            for (Side side : List.of(r.stock(), r.shim())) {
+            for (Side side : List.of(r.stock(), r.shim(), r.lazy())) {
                 if (side.error != null) {
                     lines.add("%d MiB %s FAILED: %s".formatted(r.mib(), side.name, side.error));
                 }
             }
         }
+        return lines;
+    }
+
+    /** The lazy side's own table: its create+start against stock's, and when the last page was served. */
+    private static List<String> lazyLines(List<Row> rows) {
+        List<String> lines = new ArrayList<>();
+        lines.add("");
+        lines.add("| size | create+start restore-shim lazy | ratio to stock | CRIU restore (restore.log) | daemon restore_ms"
+                + " / total_ms | visible | all pages served (lazy-pages daemon) | written until served |");
+        lines.add("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for (Row r : rows) {
+            List<RestoreImageTrial.Result> st = r.stock().results;
+            List<RestoreImageTrial.Result> lz = r.lazy().results;
+            String ratio = st.isEmpty() || lz.isEmpty() ? "-" : "%.2fx".formatted(
+                    median(lz, RestoreImageTrial.Result::createStartMs) / median(st, RestoreImageTrial.Result::createStartMs));
+            lines.add("| %d MiB | %s | %s | %s | %s / %s | %s | %s | %s |".formatted(r.mib(),
+                    ms(lz, RestoreImageTrial.Result::createStartMs), ratio, ms(lz, RestoreImageTrial.Result::criuMs),
+                    ms(lz, RestoreImageTrial.Result::daemonRestoreMs), ms(lz, RestoreImageTrial.Result::daemonTotalMs),
+                    ms(lz, RestoreImageTrial.Result::visibleMs), ms(lz, RestoreImageTrial.Result::servedMs), written(lz)));
+        }
+        lines.add("lazy = handler restore-image-lazy ([criu.defaults] lazy-pages = true): the pages are served on demand"
+                + " from the read-only restore-images mount; all pages served = the lazy-pages daemon's time from ready to"
+                + " exit (event=lazy_pages_served); written counts until then");
         return lines;
     }
 

@@ -32,7 +32,7 @@ final class RestoreImageTrial {
      */
     record Result(double pullMs, double createMs, double startMs, double visibleMs, long firstTick, long bytesWritten,
             long backgroundBytesPerSecond, double criuMs, double daemonRestoreMs, double daemonTotalMs,
-            long criuLogBytes) {
+            long criuLogBytes, double servedMs) {
         double createStartMs() {
             return createMs + startMs;
         }
@@ -43,10 +43,14 @@ final class RestoreImageTrial {
 
     /**
      * Runs one trial; {@code lastTickBefore} is the source's last tick before the checkpoint, and
-     * the restored app's first tick must not be more than one below it.
+     * the restored app's first tick must not be more than one below it. {@code shimState}: the
+     * restore-shim state dir of the handler (its daemon logs), null for stock. With {@code lazy}
+     * the trial also waits until the lazy-pages daemon has served every page ({@code servedMs},
+     * else -1) and counts the bytes written until then, not only until the first tick.
      */
     static Result run(PrivateContainerd containerd, String name, String handler, String image, int mib,
-            long lastTickBefore, boolean restoreShim) throws IOException {
+            long lastTickBefore, Path shimState, boolean lazy) throws IOException {
+        boolean restoreShim = shimState != null;
         RestoreTrial pod = RestoreTrial.pod(containerd, name, handler, Map.of());
         try {
             long p0 = System.nanoTime();
@@ -66,6 +70,10 @@ final class RestoreImageTrial {
             String fresh = pod.awaitLog(s -> s.length() > copied && TICK.matcher(s.substring(copied)).find(),
                     Duration.ofMinutes(2)).substring(copied);
             double visibleMs = (System.nanoTime() - t0) / 1e6;
+            double servedMs = -1;
+            if (lazy) { // the images are read until every page is served: writes count until then
+                servedMs = ShimVariant.awaitServedMs(shimState, pod.containerId(), Duration.ofMinutes(10));
+            }
             long written = DiskWrites.bytesAfterSync() - w0;
             long first = RestoreTrial.firstTick(fresh);
             if (fresh.contains(BenchImage.FILLED) || first < lastTickBefore - 1) {
@@ -73,12 +81,19 @@ final class RestoreImageTrial {
                         + " (first tick " + first + "); new lines in " + pod.log() + ":\n" + fresh);
             }
             if (!restoreShim) {
-                return new Result(pullMs, createMs, startMs, visibleMs, first, written, background, -1, -1, -1, -1);
+                return new Result(pullMs, createMs, startMs, visibleMs, first, written, background, -1, -1, -1, -1, -1);
             }
             Path criuLog = criuLog(containerd, pod.containerId());
+            double restoreMs = daemonField(shimState, pod.containerId(), "restore_ms");
+            for (int i = 0; restoreMs < 0 && lazy && i < 40; i++) { // event=restored follows lazy_pages_served
+                PodmanService.sleep(50);
+                restoreMs = daemonField(shimState, pod.containerId(), "restore_ms");
+            }
             return new Result(pullMs, createMs, startMs, visibleMs, first, written, background, criuRestoreMs(criuLog),
-                    daemonField(containerd, pod.containerId(), "restore_ms"),
-                    daemonField(containerd, pod.containerId(), "total_ms"), Files.size(criuLog));
+                    restoreMs, daemonField(shimState, pod.containerId(), "total_ms"), Files.size(criuLog), servedMs);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the lazy pages of " + name);
         } finally {
             pod.remove();
             removeImage(containerd, image);
@@ -107,10 +122,13 @@ final class RestoreImageTrial {
         return last;
     }
 
-    /** The numeric {@code field} of the daemon's {@code event=restored} line for {@code containerId}, or -1. */
-    static double daemonField(PrivateContainerd containerd, String containerId, String field) throws IOException {
+    /**
+     * The numeric {@code field} of the {@code event=restored} line for {@code containerId} in the
+     * daemon logs of restore-shim state dir {@code shimState}, or -1.
+     */
+    static double daemonField(Path shimState, String containerId, String field) throws IOException {
         Pattern value = Pattern.compile("\\b" + field + "=(-?\\d+)");
-        Path daemons = containerd.shimState().resolve("d");
+        Path daemons = shimState.resolve("d");
         if (!Files.isDirectory(daemons)) {
             return -1;
         }

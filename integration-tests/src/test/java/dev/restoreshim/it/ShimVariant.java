@@ -42,6 +42,19 @@ record ShimVariant(String criName, String label, String restoreToml, String criu
             lazy-pages = true
             """);
 
+    /**
+     * Restore images with CRIU's lazy pages on for every restore ({@code [criu.defaults]
+     * lazy-pages = true}): the lazy-pages daemon serves the pages from the read-only images mount
+     * of the checkpoint layer ({@code <bundle>/restore-images}), used by {@link RestoreImageBench}.
+     */
+    static final ShimVariant IMAGE_LAZY = new ShimVariant("restore-image-lazy", "restore-shim lazy", "", """
+            [criu]
+            binary = "criu"
+
+            [criu.defaults]
+            lazy-pages = true
+            """);
+
     private static final Pattern STAGED = Pattern.compile("staged_bytes=(\\d+)");
     private static final Pattern SERVED = Pattern.compile(" ms=(\\d+)");
 

@@ -48,7 +48,8 @@ final class LazyPages {
             LazyPagesDaemon d = LazyPagesDaemon.start(criu, images, container.bundle().resolve("criu-work"), READY_TIMEOUT);
             daemons.put(container, d);
             writePid(container, d.pid());
-            LOG.info("event=lazy_pages_started ns={} id={} pid={}", container.namespace(), container.id(), d.pid());
+            LOG.info("event=lazy_pages_started ns={} id={} pid={} images={}", container.namespace(), container.id(), d.pid(),
+                    images);
             return d;
         } catch (CriuException e) {
             throw CriuErrors.toShim(new CriuException(e.reason(), "restore task \"" + container.id() + "\": "
