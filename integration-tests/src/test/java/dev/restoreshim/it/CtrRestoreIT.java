@@ -43,10 +43,27 @@ class CtrRestoreIT {
 
     @Test
     void ctrContainersRestore_live_restoresThroughTheCheckpointField() throws Exception {
+        java.util.Set<Path> before = ctrCheckpointDirs();
         try (PrivateContainerd containerd = PrivateContainerd.start("CtrRestoreIT", Handler.RESTORE_TTRPC,
                 TestEnvironment.shared().registry().host(), TestEnvironment.images().pause())) {
             assertTimeoutPreemptively(Duration.ofMinutes(4), () -> checkpointAndRestore(containerd),
                     () -> "timed out; containerd log (" + containerd.log() + ") ends with:\n" + containerd.logTail(40));
+        } finally {
+            // containerd's tasks service unpacks a checkpoint for the task's checkpoint field into
+            // $XDG_RUNTIME_DIR (else /tmp)/ctrd-checkpoint* and leaves it there after the restore;
+            // containerd's, not the shim's, so the test removes what this run added
+            for (Path dir : ctrCheckpointDirs()) {
+                if (!before.contains(dir)) {
+                    LocalRegistry.deleteTree(dir);
+                }
+            }
+        }
+    }
+
+    private static java.util.Set<Path> ctrCheckpointDirs() throws IOException {
+        try (var list = Files.list(Path.of("/tmp"))) {
+            return list.filter(p -> p.getFileName().toString().startsWith("ctrd-checkpoint"))
+                    .collect(java.util.stream.Collectors.toSet());
         }
     }
 
