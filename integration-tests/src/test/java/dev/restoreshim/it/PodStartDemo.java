@@ -1,5 +1,6 @@
 package dev.restoreshim.it;
 
+import java.time.Duration;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,7 +9,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -33,92 +33,14 @@ public final class PodStartDemo {
     private static final String RUNC = Handler.RUNC.criName();
     private static final String RESTORE = Handler.RESTORE_TTRPC.criName();
 
-    /** Exit code after SIGINT or SIGTERM (as a shell reports Ctrl-C). */
-    static final int EXIT_INTERRUPTED = 130;
-
-    private final Path pidFile = TestEnvironment.workDir().resolve("demo.pid");
-    private final DemoResources resources = new DemoResources("demo",
-            "== cleanup: containerd, restore-shim daemon, registry, Podman service, mounts, cgroups", pidFile, () -> this.stopping);
-    private final Path exitFile = TestEnvironment.workDir().resolve("demo.exit");
-    private final CountDownLatch mainDone = new CountDownLatch(1);
-    /** Set when the run ends or a signal arrives; the pod loop stops at the next pod. */
-    private volatile boolean stopping;
-    /** Set by the shutdown hook when a signal, not the end of the run, stopped the JVM. */
-    private volatile boolean interrupted;
+    private final DemoRun demo = new DemoRun("demo", "== cleanup: containerd, restore-shim daemon, registry, Podman service, mounts, cgroups",
+            "the pod in flight", Duration.ofSeconds(60));
+    private final DemoResources resources = demo.resources();
 
     public static void main(String[] args) {
-        int exit = new PodStartDemo().run(Integer.getInteger("demo.pods", 5));
-        System.exit(exit);
-    }
-
-    /**
-     * Measures, cleans up and returns the exit code: 0 done, 1 failed, {@link #EXIT_INTERRUPTED}
-     * after a signal. The code is also written to {@code target/demo.exit} for deploy/bench-podstart.sh,
-     * because Maven prints a stack trace for any exit code it does not expect.
-     */
-    private int run(int pods) {
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(this::onSignal));
-        // Testcontainers' own shutdown hook (Ryuk is off) prunes through the Podman service, which
-        // the cleanup has already stopped; its failure is expected then and not worth a trace.
-        Thread.setDefaultUncaughtExceptionHandler((thread, e) -> {
-            if (!stopping) {
-                System.err.println("demo: " + thread.getName() + ": " + e);
-            }
-        });
-        int code = 1;
-        try {
-            Files.deleteIfExists(exitFile);
-            Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
-            measure(pods);
-            code = 0;
-        } catch (Exception | AssertionError e) {
-            if (!stopping) {
-                System.out.println("demo: FAILED: " + e.getMessage());
-                System.out.println("demo: logs in " + TestEnvironment.logDir());
-            }
-        } finally {
-            stopping = true;
-            resources.closeAll();
-            code = interrupted ? EXIT_INTERRUPTED : code;
-            writeExitCode(code);
-            mainDone.countDown();
-        }
-        return code;
-    }
-
-    /**
-     * Shutdown hook. After a normal end it has nothing to do. After SIGINT/SIGTERM it lets the
-     * pod in flight finish (so no shim is started behind the cleanup's back), cleans up and halts.
-     */
-    private void onSignal() {
-        if (stopping) {
-            return;
-        }
-        interrupted = true;
-        stopping = true;
-        System.out.println("\ndemo: interrupted, finishing the pod in flight, then cleaning up");
-        try {
-            mainDone.await(60, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        resources.closeAll();
-        writeExitCode(EXIT_INTERRUPTED);
-        Runtime.getRuntime().halt(EXIT_INTERRUPTED);
-    }
-
-    private void writeExitCode(int code) {
-        try {
-            Files.writeString(exitFile, code + "\n");
-        } catch (IOException e) {
-            System.err.println("demo: cannot write " + exitFile + ": " + e.getMessage());
-        }
-    }
-
-    private void checkNotStopping() {
-        if (stopping) {
-            throw new IllegalStateException("stopped");
-        }
+        PodStartDemo d = new PodStartDemo();
+        int pods = Integer.getInteger("demo.pods", 5);
+        System.exit(d.demo.run(() -> d.measure(pods)));
     }
 
     private void measure(int pods) throws IOException {
@@ -148,16 +70,16 @@ public final class PodStartDemo {
         System.out.println("== pods (sandbox + app container, host network, CRI over gRPC like the kubelet)");
         TimedPod pod = new TimedPod(containerd, images);
         Map<PodPhase, Double> runcCold = pod.run("cold-runc", RUNC);
-        checkNotStopping();
+        demo.checkNotStopping();
         Map<PodPhase, Double> restoreCold = pod.run("cold-restore", RESTORE);
         System.out.printf("  1st pods (restore starts its node daemon): pod start runc %.0f ms, restore %.0f ms%n",
                 TimingTable.start(runcCold), TimingTable.start(restoreCold));
         List<Map<PodPhase, Double>> runc = new ArrayList<>();
         List<Map<PodPhase, Double>> restore = new ArrayList<>();
         for (int i = 1; i <= pods; i++) {
-            checkNotStopping();
+            demo.checkNotStopping();
             runc.add(pod.run("runc-" + i, RUNC));
-            checkNotStopping();
+            demo.checkNotStopping();
             restore.add(pod.run("restore-" + i, RESTORE));
             System.out.printf("  round %d/%d: pod start runc %.0f ms, restore %.0f ms%n", i, pods,
                     TimingTable.start(runc.getLast()), TimingTable.start(restore.getLast()));
@@ -169,7 +91,7 @@ public final class PodStartDemo {
         table.lines().forEach(l -> System.out.println("  " + l));
         System.out.println("  pod start = RunPodSandbox .. first log line; ratio = restore p50 / runc p50; 1st pod = cold");
 
-        checkNotStopping();
+        demo.checkNotStopping();
         int launches = Integer.getInteger("demo.launches", 50);
         System.out.printf("== launcher: %d x `%s start` against the live daemon (cwd = bundle, containerd's flags and env)%n",
                 launches, ShimInstall.LAUNCHER);
@@ -177,7 +99,7 @@ public final class PodStartDemo {
         System.out.printf("  p50 %.1f ms, p90 %.1f ms, min %.1f ms, max %.1f ms (spawn to exit, seen from a JVM)%n",
                 bench.p50(), bench.p90(), bench.millis()[0], bench.millis()[launches - 1]);
 
-        checkNotStopping();
+        demo.checkNotStopping();
         int rssPods = Integer.getInteger("demo.rssPods", 10);
         System.out.printf("== daemon memory: %d pods of sandbox + app on restore = %d running tasks%n", rssPods, rssPods * 2);
         DaemonRss rss = DaemonRss.measure(containerd, images, RESTORE, rssPods);

@@ -12,8 +12,6 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Stream;
 
@@ -45,13 +43,9 @@ public final class RestoreBench {
     private static final String RESTORE = Handler.RESTORE_TTRPC.criName();
     private static final String ANNOTATION = PrivateContainerd.ANNOTATION_PREFIX + "checkpoint";
 
-    private final Path pidFile = TestEnvironment.workDir().resolve("demo.pid");
-    private final DemoResources resources = new DemoResources("bench",
-            "== cleanup: archives, restore-shim daemon, containerd, registry, Podman service", pidFile, () -> this.stopping);
-    private final Path exitFile = TestEnvironment.workDir().resolve("demo.exit");
-    private final CountDownLatch mainDone = new CountDownLatch(1);
-    private volatile boolean stopping;
-    private volatile boolean interrupted;
+    private final DemoRun demo = new DemoRun("bench", "== cleanup: archives, restore-shim daemon, containerd, registry, Podman service",
+            "the call in flight", Duration.ofSeconds(120));
+    private final DemoResources resources = demo.resources();
 
     /** One size's result: the runs of each side (in {@code sides} order), and the errors that ended a side's runs. */
     private record Row(int mib, long archiveBytes, List<Side> sides, List<String> errors) {
@@ -96,52 +90,9 @@ public final class RestoreBench {
     public static void main(String[] args) {
         int[] sizes = Arrays.stream(System.getProperty("bench.sizes", "64 512").trim().split("[ ,]+"))
                 .mapToInt(Integer::parseInt).toArray();
-        System.exit(new RestoreBench().run(sizes, Integer.getInteger("bench.runs", 3)));
-    }
-
-    private int run(int[] sizes, int runs) {
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(this::onSignal));
-        Thread.setDefaultUncaughtExceptionHandler((thread, e) -> {
-            if (!stopping) {
-                System.err.println("bench: " + thread.getName() + ": " + e);
-            }
-        });
-        int code = 1;
-        try {
-            Files.deleteIfExists(exitFile);
-            Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
-            measure(sizes, runs);
-            code = 0;
-        } catch (Exception | AssertionError e) {
-            if (!stopping) {
-                System.out.println("bench: FAILED: " + e);
-                System.out.println("bench: logs in " + TestEnvironment.logDir());
-            }
-        } finally {
-            stopping = true;
-            resources.closeAll();
-            code = interrupted ? PodStartDemo.EXIT_INTERRUPTED : code;
-            writeExitCode(code);
-            mainDone.countDown();
-        }
-        return code;
-    }
-
-    private void onSignal() {
-        if (stopping) {
-            return;
-        }
-        interrupted = true;
-        stopping = true;
-        System.out.println("\nbench: interrupted, finishing the call in flight, then cleaning up");
-        try {
-            mainDone.await(120, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        resources.closeAll();
-        writeExitCode(PodStartDemo.EXIT_INTERRUPTED);
-        Runtime.getRuntime().halt(PodStartDemo.EXIT_INTERRUPTED);
+        RestoreBench bench = new RestoreBench();
+        int runs = Integer.getInteger("bench.runs", 3);
+        System.exit(bench.demo.run(() -> bench.measure(sizes, runs)));
     }
 
     private void measure(int[] sizes, int runs) throws IOException {
@@ -178,7 +129,7 @@ public final class RestoreBench {
         int largest = Arrays.stream(sizes).max().orElseThrow();
         String inspect = "";
         for (int mib : sizes) {
-            checkNotStopping();
+            demo.checkNotStopping();
             Path archive = archives.resolve("bench-" + mib + ".tar");
             try {
                 rows.add(measureSize(containerd, bench, archive, mib, runs, sides));
@@ -227,7 +178,7 @@ public final class RestoreBench {
         List<Side> sides = specs.stream().map(Side::new).toList();
         for (int run = 1; run <= runs && sides.stream().anyMatch(side -> side.error == null); run++) {
             for (Side side : sides) {
-                checkNotStopping();
+                demo.checkNotStopping();
                 String name = (side.spec.stock() ? "stock" : side.spec.handler()) + "-" + mib + "-" + run;
                 attempt(side, () -> side.spec.stock()
                         ? trial(containerd, name, side.spec, Map.of(), archive.toString(), mib)
@@ -415,20 +366,6 @@ public final class RestoreBench {
         double[] sorted = timings.stream().mapToDouble(value).sorted().toArray();
         int n = sorted.length;
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
-
-    private void checkNotStopping() {
-        if (stopping) {
-            throw new IllegalStateException("stopped");
-        }
-    }
-
-    private void writeExitCode(int code) {
-        try {
-            Files.writeString(exitFile, code + "\n");
-        } catch (IOException e) {
-            System.err.println("bench: cannot write " + exitFile + ": " + e.getMessage());
-        }
     }
 
     private static void deleteTree(Path dir) throws IOException {

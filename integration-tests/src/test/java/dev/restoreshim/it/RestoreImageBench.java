@@ -11,8 +11,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The restore image benchmark ({@code deploy/bench-restore-image.sh} runs it through Maven): for
@@ -35,58 +33,17 @@ public final class RestoreImageBench {
     private static final String RUNC = Handler.RUNC.criName();
     private static final String RESTORE = Handler.RESTORE_TTRPC.criName();
 
-    private final Path pidFile = TestEnvironment.workDir().resolve("demo.pid");
-    private final DemoResources resources = new DemoResources("bench", "== cleanup: archives, images, restore-shim daemon,"
-            + " containerd, registry, Podman service", pidFile, () -> this.stopping);
-    private final Path exitFile = TestEnvironment.workDir().resolve("demo.exit");
-    private final CountDownLatch mainDone = new CountDownLatch(1);
-    private volatile boolean stopping;
-    private volatile boolean interrupted;
+    private final DemoRun demo = new DemoRun("bench", "== cleanup: archives, images, restore-shim daemon,"
+            + " containerd, registry, Podman service",
+            "the call in flight", Duration.ofSeconds(300));
+    private final DemoResources resources = demo.resources();
 
     public static void main(String[] args) {
         int[] sizes = Arrays.stream(System.getProperty("bench.sizes", "64 512").trim().split("[ ,]+"))
                 .mapToInt(Integer::parseInt).toArray();
-        System.exit(new RestoreImageBench().run(sizes, Integer.getInteger("bench.runs", 3)));
-    }
-
-    private int run(int[] sizes, int runs) {
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(this::onSignal));
-        int code = 1;
-        try {
-            Files.deleteIfExists(exitFile);
-            Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
-            measure(sizes, runs);
-            code = 0;
-        } catch (Exception | AssertionError e) {
-            if (!stopping) {
-                System.out.println("bench: FAILED: " + e);
-                System.out.println("bench: logs in " + TestEnvironment.logDir());
-            }
-        } finally {
-            stopping = true;
-            resources.closeAll();
-            code = interrupted ? PodStartDemo.EXIT_INTERRUPTED : code;
-            writeExitCode(code);
-            mainDone.countDown();
-        }
-        return code;
-    }
-
-    private void onSignal() {
-        if (stopping) {
-            return;
-        }
-        interrupted = true;
-        stopping = true;
-        System.out.println("\nbench: interrupted, finishing the call in flight, then cleaning up");
-        try {
-            mainDone.await(300, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        resources.closeAll();
-        writeExitCode(PodStartDemo.EXIT_INTERRUPTED);
-        Runtime.getRuntime().halt(PodStartDemo.EXIT_INTERRUPTED);
+        RestoreImageBench bench = new RestoreImageBench();
+        int runs = Integer.getInteger("bench.runs", 3);
+        System.exit(bench.demo.run(() -> bench.measure(sizes, runs)));
     }
 
     private void measure(int[] sizes, int runs) throws IOException {
@@ -115,7 +72,7 @@ public final class RestoreImageBench {
 
         List<RestoreImageTable.Row> rows = new ArrayList<>();
         for (int mib : sizes) {
-            checkNotStopping();
+            demo.checkNotStopping();
             rows.add(measureSize(containerd, registry, bench, archives, mib, runs));
         }
         System.out.printf("== result: median of %d run%s per cell, page cache dropped before each Create, %s,"
@@ -148,13 +105,13 @@ public final class RestoreImageBench {
         Path lazyState = ShimVariant.IMAGE_LAZY.stateDir(containerd.dir());
         for (int run = 1; run <= runs && (stock.error == null || shim.error == null || lazy.error == null); run++) {
             String suffix = mib + "-" + run;
-            checkNotStopping();
+            demo.checkNotStopping();
             attempt(stock, () -> RestoreImageTrial.run(containerd, "stock-" + suffix, RUNC, stockRef, mib, lastTick,
                     null, false));
-            checkNotStopping();
+            demo.checkNotStopping();
             attempt(shim, () -> RestoreImageTrial.run(containerd, "shim-" + suffix, RESTORE, shimRef, mib, lastTick,
                     containerd.shimState(), false));
-            checkNotStopping();
+            demo.checkNotStopping();
             attempt(lazy, () -> RestoreImageTrial.run(containerd, "lazy-" + suffix, ShimVariant.IMAGE_LAZY.criName(),
                     shimRef, mib, lastTick, lazyState, true));
             System.out.printf("  run %d/%d: %s; %s; %s (load %s)%n", run, runs, stock.describe(), shim.describe(),
@@ -213,17 +170,4 @@ public final class RestoreImageBench {
         }
     }
 
-    private void checkNotStopping() {
-        if (stopping) {
-            throw new IllegalStateException("stopped");
-        }
-    }
-
-    private void writeExitCode(int code) {
-        try {
-            Files.writeString(exitFile, code + "\n");
-        } catch (IOException e) {
-            System.err.println("bench: cannot write " + exitFile + ": " + e.getMessage());
-        }
-    }
 }
