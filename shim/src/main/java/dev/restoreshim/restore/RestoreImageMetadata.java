@@ -103,6 +103,17 @@ public record RestoreImageMetadata(Path imagesDir, int version, String container
         return m;
     }
 
+    /**
+     * Reads restore.json of {@code layer} without checking the layer's files against it (no
+     * hashing): for what must be known before {@link #verify} runs, such as the CRIU options.
+     *
+     * @throws ShimException INVALID_ARGUMENT as {@link #verify} for an unreadable or malformed file
+     */
+    public static RestoreImageMetadata read(Path layer) {
+        Path reserved = layer.resolve(RESERVED_DIR);
+        return parse("restore image layer " + layer, reserved.resolve(METADATA_FILE), reserved.resolve(IMAGES_DIR));
+    }
+
     private static RestoreImageMetadata parse(String what, Path file, Path imagesDir) {
         JsonNode root = readJson(what, file);
         String where = what + ": " + RESERVED_DIR + "/" + METADATA_FILE;

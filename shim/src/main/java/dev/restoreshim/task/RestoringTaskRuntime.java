@@ -103,9 +103,10 @@ public final class RestoringTaskRuntime implements TaskRuntime {
         CriuRestore options;
         java.nio.file.Path[] images = new java.nio.file.Path[1];
         try {
-            // a restore image's metadata names the CRIU options its checkpoint needs (allow-listed like annotations)
+            // a restore image's metadata names the CRIU options its checkpoint needs (allow-listed like
+            // annotations); the layer's files are verified once, by the restore itself, before any mount
             Map<String, String> imageOptions = request.get().source() == RestoreRequest.Source.RESTORE_IMAGE
-                    ? RestoreImageMetadata.verify(request.get().path()).criuOptions() : Map.of();
+                    ? RestoreImageMetadata.read(request.get().path()).criuOptions() : Map.of();
             options = criu.prepare(spec, request.get(), imageOptions); // refusals before anything is mounted
             r = restorer.restore(spec, request.get(), options::checkImages, s -> {
                 options.writeInto(s.bundle()); // org.criu.config, read by runc restore at Start

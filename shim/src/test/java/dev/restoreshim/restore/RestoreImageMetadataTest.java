@@ -63,6 +63,18 @@ class RestoreImageMetadataTest {
     }
 
     @Test
+    void read_givesTheCriuOptionsWithoutCheckingTheFiles_verifyStillRefuses() throws IOException {
+        Path layer = valid();
+        rewrite(layer, "\"criuOptions\":{}", "\"criuOptions\":{\"tcp-established\":true}");
+        Files.writeString(layer.resolve(".restore-shim/checkpoint/core-1.img"), "CORE"); // same size, other digest
+        assertEquals(java.util.Map.of("tcp-established", "true"), RestoreImageMetadata.read(layer).criuOptions());
+        refused(layer, ErrorKind.FAILED_PRECONDITION, "checkpoint/core-1.img", "sha256");
+        rewrite(layer, "\"format\"", "\"formats\"");
+        ShimException e = assertThrows(ShimException.class, () -> RestoreImageMetadata.read(layer));
+        assertEquals(ErrorKind.INVALID_ARGUMENT, e.kind(), e.getMessage());
+    }
+
+    @Test
     void notPresent_withoutMetadata() throws IOException {
         assertFalse(RestoreImageMetadata.present(Files.createDirectories(tmp.resolve("plain/etc"))));
     }
