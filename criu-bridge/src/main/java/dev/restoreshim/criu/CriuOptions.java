@@ -10,7 +10,7 @@ import java.util.Optional;
 
 /**
  * The CRIU options of one restore: normalized values (see {@link CriuOption#normalize}) and the
- * source each came from. Immutable; {@link #with} returns a copy. Built by {@link CriuPolicy#merge}.
+ * source each came from. Immutable; {@link #with} and {@link #without} return a copy. Built by {@link CriuPolicy#merge}.
  *
  * @param values option to normalized value ("true"/"false" for flags)
  * @param sources option to where its value came from
@@ -35,6 +35,18 @@ public record CriuOptions(Map<CriuOption, String> values, Map<CriuOption, CriuOp
         EnumMap<CriuOption, CriuOptionSource> s = copy(sources);
         v.put(option, value);
         s.put(option, source);
+        return new CriuOptions(v, s);
+    }
+
+    /** A copy without {@code option} (this when it is not set). */
+    public CriuOptions without(CriuOption option) {
+        if (!values.containsKey(option)) {
+            return this;
+        }
+        EnumMap<CriuOption, String> v = copy(values);
+        EnumMap<CriuOption, CriuOptionSource> s = copy(sources);
+        v.remove(option);
+        s.remove(option);
         return new CriuOptions(v, s);
     }
 

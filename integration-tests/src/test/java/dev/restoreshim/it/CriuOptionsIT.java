@@ -111,6 +111,135 @@ class CriuOptionsIT {
         }
     }
 
+    /**
+     * Issue 5's {@code auto-dedup}, on real CRIU, set by pod annotation: the bench app (64 MiB)
+     * checkpointed once and restored three ways with {@code restore-shim.dev/criu-auto-dedup}:
+     * <ul>
+     *   <li>from a zstd copy of the archive (images streamed into this restore's own staging
+     *       tmpfs): CRIU punches every restored page out, so the tmpfs holds a fraction of what
+     *       was staged when the restore returns ({@code tmpfs_left_bytes} against
+     *       {@code staged_bytes});</li>
+     *   <li>from the uncompressed archive (mounted in place as EROFS) and from a directory of its
+     *       images: the option is dropped ({@code event=criu_option_dropped}), since CRIU would
+     *       open the shared images for writing and punch them out; the archive and every image
+     *       file of the directory are byte for byte unchanged afterwards.</li>
+     * </ul>
+     * Every restored app continues (memory words of each tick equal the source's).
+     */
+    @Test
+    void autoDedup_punchesOnlyTheRestoresOwnCopy_sharedImagesStayIntact() throws Exception {
+        TestImages images = TestEnvironment.images();
+        BenchImage bench = BenchImage.buildAndPush(TestEnvironment.shared().registry());
+        String criuToml = """
+                [criu]
+                allow = ["auto-dedup"]
+                """;
+        try (PrivateContainerd containerd = PrivateContainerd.start("CriuOptionsIT-dedup", Handler.RESTORE_TTRPC,
+                TestEnvironment.shared().registry().host(), images.pause(), criuToml)) {
+            assertTimeoutPreemptively(Duration.ofMinutes(5), () -> autoDedup(containerd, images, bench, 64),
+                    () -> "timed out; containerd log (" + containerd.log() + ") ends with:\n" + containerd.logTail(40));
+        }
+    }
+
+    private static void autoDedup(PrivateContainerd containerd, TestImages images, BenchImage bench, int mib)
+            throws Exception {
+        KubeletFlow kubelet = new KubeletFlow(containerd);
+        kubelet.pull(images.pause());
+        kubelet.pull(bench.ref());
+        KubeletFlow.Pod source = runPod(containerd, kubelet, "dedup-src", "runc", Map.of());
+        String app = createWithSize(containerd, source, bench.ref(), mib);
+        kubelet.start(app);
+        Path sourceLog = source.logDir().resolve("app/0.log");
+        KubeletFlow.awaitFile(sourceLog, s -> s.contains(BenchImage.FILLED) && s.contains("bench: tick 2 "),
+                Duration.ofMinutes(2));
+        Path archive = containerd.dir().resolve("dedup-checkpoint.tar");
+        containerd.cri().runtime(Duration.ofMinutes(5)).checkpointContainer(CheckpointContainerRequest.newBuilder()
+                .setContainerId(app).setLocation(archive.toString()).build());
+        Path compressed = containerd.dir().resolve("dedup-checkpoint.tar.zst");
+        HostCommand.of("zstd", "-q", "-1", archive.toString(), "-o", compressed.toString())
+                .withTimeout(Duration.ofMinutes(1)).run().orThrow();
+        Path extracted = Files.createDirectories(containerd.dir().resolve("dedup-images"));
+        HostCommand.of("tar", "-xf", archive.toString(), "-C", extracted.toString(), "checkpoint")
+                .withTimeout(Duration.ofMinutes(1)).run().orThrow();
+        Path imagesDir = extracted.resolve("checkpoint");
+        Map<String, String> imagesBefore = digests(imagesDir);
+        String archiveBefore = RestoreImages.sha256(archive);
+
+        Map<Long, String> sourceTicks = ticks(Files.readString(sourceLog));
+        List<KubeletFlow.Pod> pods = new ArrayList<>(List.of(source));
+        List<String> containers = new ArrayList<>(List.of(app));
+        Map<String, String> restoredLines = new java.util.LinkedHashMap<>();
+        for (Path checkpoint : List.of(compressed, archive, imagesDir)) {
+            String name = checkpoint.equals(compressed) ? "zstd" : checkpoint.equals(archive) ? "erofs" : "dir";
+            KubeletFlow.Pod pod = runPod(containerd, kubelet, "dedup-" + name, "restore", Map.of(
+                    "restore-shim.dev/checkpoint", checkpoint.toString(), "restore-shim.dev/criu-auto-dedup", "true"));
+            pods.add(pod);
+            String id = createWithSize(containerd, pod, bench.ref(), mib);
+            containers.add(id);
+            kubelet.start(id);
+            Path log = pod.logDir().resolve("app/0.log");
+            KubeletFlow.awaitFile(log, s -> s.contains("bench: tick"), Duration.ofSeconds(30));
+            Thread.sleep(500); // a few ticks to compare
+            String content = Files.readString(log);
+            assertFalse(content.contains(BenchImage.FILLED), name + ": restored, not filled again:\n" + content);
+            Map<Long, String> after = ticks(content);
+            List<Long> common = after.keySet().stream().filter(sourceTicks::containsKey).toList();
+            for (long tick : common) {
+                assertEquals(sourceTicks.get(tick), after.get(tick), name + ": memory word of tick " + tick);
+            }
+            restoredLines.put(name, awaitDaemonLog(containerd, "id=" + id + " ", "event=restored ",
+                    Duration.ofSeconds(30)));
+            String dropped = name.equals("zstd") ? "" : awaitDaemonLog(containerd, "id=" + id + " ",
+                    "event=criu_option_dropped", Duration.ofSeconds(5));
+            System.out.printf("auto-dedup from %s: %s%n  %s%n", name, restoredLines.get(name).strip(), dropped.strip());
+            if (!name.equals("zstd")) {
+                assertTrue(dropped.contains("option=auto-dedup"), name + ": " + dropped);
+            }
+        }
+        long staged = field(restoredLines.get("zstd"), "staged_bytes");
+        long left = field(restoredLines.get("zstd"), "tmpfs_left_bytes");
+        assertTrue(restoredLines.get("zstd").contains("images=tmpfs") && staged >= (long) mib << 20,
+                "the zstd archive's images were staged in tmpfs: " + restoredLines.get("zstd"));
+        assertTrue(left >= 0 && left < staged / 4, "auto-dedup punched the restored pages out of the staging tmpfs:"
+                + " staged " + staged + " bytes, " + left + " left when the restore returned");
+        assertTrue(restoredLines.get("erofs").contains("images=erofs"), restoredLines.get("erofs"));
+        assertEquals(imagesBefore, digests(imagesDir), "the directory's images are unchanged");
+        assertEquals(archiveBefore, RestoreImages.sha256(archive), "the archive is unchanged");
+
+        var runtime = containerd.cri().runtime(Duration.ofMinutes(1));
+        for (String id : containers) {
+            runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(2).build());
+            runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
+        }
+        List<String> ids = new ArrayList<>(containers);
+        for (KubeletFlow.Pod pod : pods) {
+            runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
+            runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
+            ids.add(pod.id());
+        }
+        LeakCheck.assertClean(containerd, ids);
+    }
+
+    /** SHA-256 of every regular file in {@code dir}, by name. */
+    private static Map<String, String> digests(Path dir) throws IOException {
+        Map<String, String> out = new java.util.TreeMap<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                out.put(f.getFileName().toString(), RestoreImages.sha256(f));
+            }
+        }
+        return out;
+    }
+
+    /** The number after {@code key=} in a daemon log line. */
+    private static long field(String line, String key) {
+        var m = java.util.regex.Pattern.compile("\\b" + key + "=(-?\\d+)").matcher(line);
+        if (!m.find()) {
+            throw new AssertionError("no " + key + " in: " + line);
+        }
+        return Long.parseLong(m.group(1));
+    }
+
     private static void lazyRestore(PrivateContainerd containerd, TestImages images, BenchImage bench, int mib)
             throws Exception {
         KubeletFlow kubelet = new KubeletFlow(containerd);

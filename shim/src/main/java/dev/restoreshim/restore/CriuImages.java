@@ -23,6 +23,14 @@ public sealed interface CriuImages extends AutoCloseable permits ImageStaging, E
     /** Bytes of images held in memory-backed storage (tmpfs) for this restore; 0 when read in place. */
     long tmpfsBytes();
 
+    /**
+     * Bytes the images' tmpfs holds right now (read from the file system, so pages CRIU's
+     * {@code auto-dedup} punched out are not counted); -1 when they are not in a tmpfs of their own.
+     */
+    default long tmpfsBytesInUse() {
+        return -1;
+    }
+
     /** Short name for logs and status: {@code tmpfs}, {@code erofs}, {@code directory}. */
     default String kind() {
         return switch (this) {

@@ -109,6 +109,16 @@ public final class ImageStaging implements CriuImages {
         return stagedBytes;
     }
 
+    @Override
+    public long tmpfsBytesInUse() {
+        try {
+            java.nio.file.FileStore fs = Files.getFileStore(dir);
+            return "tmpfs".equals(fs.type()) ? fs.getTotalSpace() - fs.getUnallocatedSpace() : -1;
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
     /** Bytes written so far. */
     public long stagedBytes() {
         return stagedBytes;

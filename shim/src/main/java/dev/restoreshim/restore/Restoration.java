@@ -44,6 +44,7 @@ public final class Restoration<C> implements AutoCloseable {
      * CRIU images (tmpfs or EROFS mount) and logs the timings.
      */
     public void afterStart(long restoreMs, boolean succeeded) {
+        long tmpfsLeft = images == null ? -1 : images.tmpfsBytesInUse();
         if (images != null) {
             try {
                 images.close();
@@ -52,7 +53,7 @@ public final class Restoration<C> implements AutoCloseable {
                         e.getMessage());
             }
         }
-        timings = timings.withRestore(restoreMs);
+        timings = timings.withRestore(restoreMs).withTmpfsLeft(tmpfsLeft);
         String kind = images == null ? "directory" : images.kind();
         if (succeeded) {
             LOG.info("event=restored {} images={} {}", label, kind, timings.logFields());

@@ -14,9 +14,18 @@ package dev.restoreshim.restore;
  * @param totalMs from the Create call to the end of Start's restore, without the time between them
  * @param deltaCached whether the delta came from the cache
  * @param stagedBytes bytes of CRIU images staged in tmpfs (0 when read in place)
+ * @param tmpfsLeftBytes bytes the staging tmpfs still held when {@code runc restore} returned, right
+ *     before it was unmounted (less than {@code stagedBytes} when CRIU's {@code auto-dedup} punched
+ *     restored pages out); -1 when nothing was staged or not measured
  */
 public record RestoreTimings(long indexMs, long deltaMs, long mountMs, long stageMs, long createMs, long restoreMs,
-        long totalMs, boolean deltaCached, long stagedBytes) {
+        long totalMs, boolean deltaCached, long stagedBytes, long tmpfsLeftBytes) {
+
+    /** Timings before the restore ran (nothing measured in the staging tmpfs yet). */
+    public RestoreTimings(long indexMs, long deltaMs, long mountMs, long stageMs, long createMs, long restoreMs,
+                          long totalMs, boolean deltaCached, long stagedBytes) {
+        this(indexMs, deltaMs, mountMs, stageMs, createMs, restoreMs, totalMs, deltaCached, stagedBytes, -1);
+    }
 
     /** The phases of a directory restore, where only create and restore run. */
     static RestoreTimings forDirectory(long createMs) {
@@ -26,7 +35,13 @@ public record RestoreTimings(long indexMs, long deltaMs, long mountMs, long stag
     /** A copy with the restore phase measured. */
     public RestoreTimings withRestore(long ms) {
         return new RestoreTimings(indexMs, deltaMs, mountMs, stageMs, createMs, ms, totalMs + ms, deltaCached,
-                stagedBytes);
+                stagedBytes, tmpfsLeftBytes);
+    }
+
+    /** A copy with what the staging tmpfs held when the restore returned. */
+    public RestoreTimings withTmpfsLeft(long bytes) {
+        return new RestoreTimings(indexMs, deltaMs, mountMs, stageMs, createMs, restoreMs, totalMs, deltaCached,
+                stagedBytes, bytes);
     }
 
     /**
@@ -48,7 +63,8 @@ public record RestoreTimings(long indexMs, long deltaMs, long mountMs, long stag
     /** key=value form for the daemon log. */
     public String logFields() {
         return "index_ms=" + indexMs + " delta_ms=" + deltaMs + " delta_cached=" + deltaCached + " mount_ms=" + mountMs
-                + " stage_ms=" + stageMs + " staged_bytes=" + stagedBytes + " create_ms=" + createMs + " restore_ms="
+                + " stage_ms=" + stageMs + " staged_bytes=" + stagedBytes + " tmpfs_left_bytes=" + tmpfsLeftBytes
+                + " create_ms=" + createMs + " restore_ms="
                 + restoreMs + " total_ms=" + totalMs;
     }
 }

@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,11 +60,12 @@ public final class Restorer {
 
     /**
      * As {@link #restore(CreateSpec, RestoreRequest, Function)}, running {@code imageCheck} on the
-     * checkpoint's CRIU images before anything is mounted: on the index of an uncompressed archive
-     * or on a directory of images, and, for a compressed archive (whose names are only known by
-     * streaming it), on the staged images before the container is created.
+     * checkpoint's CRIU images before anything is mounted: on the index of an uncompressed archive,
+     * on a directory of images or a restore image's layer, and, for a compressed archive (whose
+     * names are only known by streaming it), on the staged images before the container is
+     * created. It also learns whether CRIU will read a copy of its own ({@link CheckpointImages}).
      */
-    public <C> Restoration<C> restore(CreateSpec spec, RestoreRequest request, Consumer<Predicate<String>> imageCheck,
+    public <C> Restoration<C> restore(CreateSpec spec, RestoreRequest request, Consumer<CheckpointImages> imageCheck,
                                       Function<CreateSpec, C> create) {
         return restore(spec, request, imageCheck, create, false);
     }
@@ -76,18 +76,21 @@ public final class Restorer {
      * configured: the pages are read on demand by the lazy-pages daemon, and nothing page-sized may
      * compete with {@code runc restore}.
      */
-    public <C> Restoration<C> restore(CreateSpec spec, RestoreRequest request, Consumer<Predicate<String>> imageCheck,
+    public <C> Restoration<C> restore(CreateSpec spec, RestoreRequest request, Consumer<CheckpointImages> imageCheck,
                                       Function<CreateSpec, C> create, boolean lazyPages) {
         String label = "ns=" + spec.namespace() + " id=" + spec.id() + " source=" + request.source().name().toLowerCase()
                 + " origin=" + request.origin().name().toLowerCase() + " checkpoint=" + request.path();
         long t0 = System.nanoTime();
         if (request.source() == RestoreRequest.Source.IMAGES_DIR) {
-            imageCheck.accept(name -> nonEmpty(request.path().resolve(name)));
+            imageCheck.accept(new CheckpointImages(name -> nonEmpty(request.path().resolve(name)), false));
             C c = create.apply(withCheckpoint(spec, spec.rootfs(), request.path()));
             return new Restoration<>(label, c, new CleanupStack(), new DirectoryImages(request.path()),
                     RestoreTimings.forDirectory(ms(t0)));
         }
         if (request.source() == RestoreRequest.Source.RESTORE_IMAGE) {
+            Path layerImages = request.path().resolve(RestoreImageMetadata.RESERVED_DIR)
+                    .resolve(RestoreImageMetadata.IMAGES_DIR);
+            imageCheck.accept(new CheckpointImages(name -> nonEmpty(layerImages.resolve(name)), false));
             try {
                 return imageLayer().restore(spec, request.path(), create, label);
             } catch (RuntimeException e) {
@@ -146,7 +149,7 @@ public final class Restorer {
         return new Restoration<>(label, container, resources, null, RestoreTimings.forDirectory(0));
     }
 
-    private <C> Restoration<C> fromArchive(CreateSpec spec, Path path, Consumer<Predicate<String>> imageCheck,
+    private <C> Restoration<C> fromArchive(CreateSpec spec, Path path, Consumer<CheckpointImages> imageCheck,
                                            Function<CreateSpec, C> create,
                                            CleanupStack resources, String label, long t0, boolean lazyPages) {
         if (spec.rootfs().isEmpty()) {
@@ -166,7 +169,9 @@ public final class Restorer {
             ImagePolicy.checkInPlaceMembers(archive);
         }
         if (archive.indexed()) {
-            imageCheck.accept(name -> archive.index().entry(ImageStaging.PREFIX + name).map(e -> e.size() > 0).orElse(false));
+            imageCheck.accept(new CheckpointImages(
+                    name -> archive.index().entry(ImageStaging.PREFIX + name).map(e -> e.size() > 0).orElse(false),
+                    kind == ImagePolicy.Kind.TMPFS));
         }
         long tIndex = System.nanoTime();
 
@@ -198,7 +203,8 @@ public final class Restorer {
         };
         archive.close(); // the archive is not read after this; the stack's close is then a no-op
         if (!archive.indexed()) {
-            imageCheck.accept(name -> nonEmpty(images.dir().resolve(name)));
+            imageCheck.accept(new CheckpointImages(name -> nonEmpty(images.dir().resolve(name)),
+                    kind == ImagePolicy.Kind.TMPFS));
         }
         long tStage = System.nanoTime();
 

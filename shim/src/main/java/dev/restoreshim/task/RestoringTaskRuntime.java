@@ -41,18 +41,25 @@ public final class RestoringTaskRuntime implements TaskRuntime {
     private final TaskRuntime delegate;
     private final Restorer restorer;
     private final CriuSetup criu;
-    /** Restorations by container identity; entries live from create to release. */
-    private final Map<Container, Restoration<Container>> restorations = new ConcurrentHashMap<>();
-    /** CRIU options and images dir of each restored container, from create until its Start. */
-    private final Map<Container, LazyPlan> lazyPlans = new ConcurrentHashMap<>();
+    /** Restores by container identity; entries live from create to release. */
+    private final Map<Container, Restored> restored = new ConcurrentHashMap<>();
     private final LazyPages lazyPages = new LazyPages();
+
+    /**
+     * One restored container: its {@link Restoration}, the checkpoint path it came from (for
+     * {@link RecentRestores} and errors), and for a lazy restore the CRIU binary and images its
+     * {@code criu lazy-pages} daemon serves from, used once by Start.
+     */
+    private record Restored(Restoration<Container> restoration, String source, Optional<LazyPlan> lazy) {
+        Restored withoutLazy() {
+            return new Restored(restoration, source, Optional.empty());
+        }
+    }
 
     /** A lazy restore's CRIU binary and images, kept from Create for Start. */
     private record LazyPlan(String criu, java.nio.file.Path images) {
     }
 
-    /** The checkpoint path of each restoration, for {@link RecentRestores}; same lifetime as {@link #restorations}. */
-    private final Map<Container, String> sources = new ConcurrentHashMap<>();
     private final RecentRestores recent;
 
     /** Why restores are off on this node, empty when they are on. */
@@ -100,46 +107,46 @@ public final class RestoringTaskRuntime implements TaskRuntime {
         long t0 = System.nanoTime();
         String source = request.get().path().toString();
         Restoration<Container> r;
-        CriuRestore options;
+        CriuRestore[] options = new CriuRestore[1];
         java.nio.file.Path[] images = new java.nio.file.Path[1];
         try {
             // a restore image's metadata names the CRIU options its checkpoint needs (allow-listed like
             // annotations); the layer's files are verified once, by the restore itself, before any mount
             Map<String, String> imageOptions = request.get().source() == RestoreRequest.Source.RESTORE_IMAGE
                     ? RestoreImageMetadata.read(request.get().path()).criuOptions() : Map.of();
-            options = criu.prepare(spec, request.get(), imageOptions); // refusals before anything is mounted
-            r = restorer.restore(spec, request.get(), options::checkImages, s -> {
-                options.writeInto(s.bundle()); // org.criu.config, read by runc restore at Start
+            options[0] = criu.prepare(spec, request.get(), imageOptions); // refusals before anything is mounted
+            r = restorer.restore(spec, request.get(), checked -> options[0] = options[0].checkImages(checked), s -> {
+                options[0].writeInto(s.bundle()); // org.criu.config, read by runc restore at Start
                 images[0] = java.nio.file.Path.of(s.checkpoint());
                 return delegate.create(s, listener);
-            }, options.lazyPages());
+            }, options[0].lazyPages());
         } catch (RuntimeException e) {
             recent.add(new RecentRestores.Entry(spec.namespace(), spec.id(), source, null, ms(t0),
                     RecentRestores.Outcome.FAILED, String.valueOf(e.getMessage()), Instant.now()));
             throw e;
         }
-        LOG.info("event=restore_criu_options ns={} id={} {}", spec.namespace(), spec.id(), options.options().logField());
-        sources.put(r.container(), source);
-        restorations.put(r.container(), r);
-        if (options.lazyPages()) {
-            lazyPlans.put(r.container(), new LazyPlan(options.features().binary(), images[0]));
-        }
+        LOG.info("event=restore_criu_options ns={} id={} {}", spec.namespace(), spec.id(), options[0].options().logField());
+        Optional<LazyPlan> lazy = options[0].lazyPages()
+                ? Optional.of(new LazyPlan(options[0].features().binary(), images[0])) : Optional.empty();
+        restored.put(r.container(), new Restored(r, source, lazy));
         return r.container();
     }
 
     @Override
     public int start(Container container, String execId) {
-        Restoration<Container> r = execId.isEmpty() ? restorations.get(container) : null;
-        if (r == null) {
+        Restored entry = execId.isEmpty() ? restored.get(container) : null;
+        if (entry == null) {
             return delegate.start(container, execId);
         }
+        restored.computeIfPresent(container, (c, e) -> e.withoutLazy()); // a lazy plan is used once
+        Restoration<Container> r = entry.restoration();
         long t0 = System.nanoTime();
-        LazyPlan plan = lazyPlans.remove(container);
         LazyPagesDaemon lazy = null;
         boolean ok = false;
         String error = "start did not return";
         try {
-            if (plan != null) {
+            if (entry.lazy().isPresent()) {
+                LazyPlan plan = entry.lazy().get();
                 lazy = lazyPages.start(container, plan.criu(), plan.images()); // listening before runc restore
             }
             int pid = delegate.start(container, execId);
@@ -147,10 +154,9 @@ public final class RestoringTaskRuntime implements TaskRuntime {
             return pid;
         } catch (RuntimeException e) {
             RuntimeException explained = CriuErrors.explain(e, container.bundle().resolve("criu-work"));
-            String source = sources.getOrDefault(container, "");
-            if (!source.isEmpty()) { // name the checkpoint the failed restore came from
+            if (!entry.source().isEmpty()) { // name the checkpoint the failed restore came from
                 explained = new ShimException(explained instanceof ShimException s ? s.kind() : ErrorKind.INTERNAL,
-                        "restore from " + source + ": " + explained.getMessage(), explained);
+                        "restore from " + entry.source() + ": " + explained.getMessage(), explained);
             }
             error = String.valueOf(explained.getMessage());
             throw explained;
@@ -165,10 +171,9 @@ public final class RestoringTaskRuntime implements TaskRuntime {
             }
             // a lazy restore releases its images (and completes its timings) once every page is served
             RestoreTimings timings = r.timings().restoreMs() >= 0 ? r.timings() : r.timings().withRestore(ms);
-            recent.add(new RecentRestores.Entry(container.namespace(), container.id(),
-                    sources.getOrDefault(container, ""), timings, timings.totalMs(),
-                    ok ? RecentRestores.Outcome.RESTORED : RecentRestores.Outcome.FAILED, ok ? "" : error,
-                    Instant.now()));
+            recent.add(new RecentRestores.Entry(container.namespace(), container.id(), entry.source(), timings,
+                    timings.totalMs(), ok ? RecentRestores.Outcome.RESTORED : RecentRestores.Outcome.FAILED,
+                    ok ? "" : error, Instant.now()));
         }
     }
 
@@ -178,15 +183,13 @@ public final class RestoringTaskRuntime implements TaskRuntime {
 
     @Override
     public void release(Container container) {
-        lazyPlans.remove(container);
         lazyPages.stop(container);
-        Restoration<Container> r = restorations.remove(container);
-        sources.remove(container);
+        Restored entry = restored.remove(container);
         try {
             delegate.release(container);
         } finally {
-            if (r != null) {
-                r.close();
+            if (entry != null) {
+                entry.restoration().close();
                 LOG.info("event=restore_released ns={} id={}", container.namespace(), container.id());
             }
         }
@@ -198,7 +201,8 @@ public final class RestoringTaskRuntime implements TaskRuntime {
         try {
             CreateSpec spec = CreateSpec.of(record.namespace(), record.id(), record.bundle(), List.of(), Stdio.none());
             RestoreRequest.detect(spec).ifPresent(request -> {
-                restorations.put(c, restorer.readopt(spec, request, c));
+                restored.put(c, new Restored(restorer.readopt(spec, request, c), request.path().toString(),
+                        Optional.empty()));
                 lazyPages.adopt(c); // a lazy-pages daemon of the previous node daemon, still serving
             });
         } catch (RuntimeException e) {

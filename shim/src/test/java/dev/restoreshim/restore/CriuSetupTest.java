@@ -1,11 +1,13 @@
 package dev.restoreshim.restore;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.restoreshim.criu.CriuConfigFile;
 import dev.restoreshim.criu.CriuFeatures;
+import dev.restoreshim.criu.CriuOption;
 import dev.restoreshim.criu.CriuPolicy;
 import dev.restoreshim.errors.ErrorKind;
 import dev.restoreshim.errors.ShimException;
@@ -67,10 +69,30 @@ class CriuSetupTest {
     void checkImages_cipherImgOnStockCriu_failedPreconditionNamingTheReason() throws Exception {
         CreateSpec spec = spec("");
         CriuRestore r = new CriuSetup(CriuPolicy.closed(), () -> STOCK).prepare(spec, request(), Map.of());
-        r.checkImages(name -> false);
-        var e = assertThrows(ShimException.class, () -> r.checkImages(name -> name.equals("cipher.img")));
+        r.checkImages(new CheckpointImages(name -> false, true));
+        var e = assertThrows(ShimException.class,
+                () -> r.checkImages(new CheckpointImages(name -> name.equals("cipher.img"), true)));
         assertEquals(ErrorKind.FAILED_PRECONDITION, e.kind());
         assertTrue(e.getMessage().contains("is encrypted (cipher.img present)"), e.getMessage());
         assertTrue(e.getMessage().contains("cannot decrypt images"), e.getMessage());
+    }
+
+    @Test
+    void checkImages_autoDedup_keptForTheRestoresOwnCopy_droppedForImagesReadInPlace() throws Exception {
+        CreateSpec spec = spec("\"restore-shim.dev/criu-auto-dedup\":\"true\"");
+        var setup = new CriuSetup(CriuPolicy.of(Map.of("file-locks", "true"), List.of("auto-dedup"), List.of()),
+                () -> STOCK);
+        CriuRestore r = setup.prepare(spec, request(), Map.of());
+        assertTrue(r.options().enabled(CriuOption.AUTO_DEDUP));
+
+        CriuRestore staged = r.checkImages(new CheckpointImages(name -> false, true));
+        assertTrue(staged.options().enabled(CriuOption.AUTO_DEDUP), "a private tmpfs copy may be punched out");
+
+        CriuRestore inPlace = r.checkImages(new CheckpointImages(name -> false, false));
+        assertFalse(inPlace.options().value(CriuOption.AUTO_DEDUP).isPresent(),
+                "shared images (EROFS mount, image layer, directory) must stay intact");
+        assertTrue(inPlace.options().enabled(CriuOption.FILE_LOCKS), "the other options stay");
+        List<String> lines = Files.readAllLines(inPlace.writeInto(spec.bundle()));
+        assertEquals(List.of("file-locks"), lines.subList(1, lines.size()));
     }
 }
