@@ -6,7 +6,7 @@ import java.io.IOException;
  * The restore benchmark's image: busybox-static (for exec) plus {@code /fill}, a static C program
  * compiled at harness time ({@code gcc -static -O2}) from the test resource {@code bench/fill.c}.
  * It fills {@code BENCH_MIB} MiB with pseudo-random data, prints {@link #FILLED} and then
- * {@code bench: tick K sum X} every 100 ms. Pushed to the loopback registry so that containerd
+ * {@code bench: tick K sum X} every 10 ms. Pushed to the loopback registry so that containerd
  * records a repo digest (CRI restore needs one).
  *
  * @param ref the pushed image reference

@@ -86,7 +86,7 @@ class CriuOptionsIT {
     }
 
     /**
-     * Issue 5's lazy restore, at {@code it.lazy.mib} MiB (default 256; 2048 was run by hand, see
+     * Issue 5's lazy restore, at {@code it.lazy.mib} MiB (default 2048, the issue's size; see
      * docs/criu.md): the bench app's archive is mounted in place as EROFS and the lazy-pages
      * daemon serves the pages straight from that mount. Start returns while pages are still
      * being served, the app goes on ticking, every tick the restored app prints (a word of its
@@ -99,7 +99,7 @@ class CriuOptionsIT {
     void lazyRestore_fromErofs_resumesAndItsMemoryChecksumMatchesTheSource() throws Exception {
         TestImages images = TestEnvironment.images();
         BenchImage bench = BenchImage.buildAndPush(TestEnvironment.shared().registry());
-        int mib = Integer.getInteger("it.lazy.mib", 256);
+        int mib = Integer.getInteger("it.lazy.mib", 2048);
         String criuToml = """
                 [criu]
                 allow = ["lazy-pages"]
