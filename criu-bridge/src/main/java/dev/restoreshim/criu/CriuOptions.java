@@ -10,7 +10,8 @@ import java.util.Optional;
 
 /**
  * The CRIU options of one restore: normalized values (see {@link CriuOption#normalize}) and the
- * source each came from. Immutable; {@link #with} and {@link #without} return a copy. Built by {@link CriuPolicy#merge}.
+ * source each came from. Immutable; {@link #with} and {@link #without} return a copy. Built by
+ * {@link CriuPolicy#merge}.
  *
  * @param values option to normalized value ("true"/"false" for flags)
  * @param sources option to where its value came from

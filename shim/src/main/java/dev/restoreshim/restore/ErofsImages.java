@@ -1,7 +1,9 @@
 package dev.restoreshim.restore;
 
 import dev.restoreshim.errors.ShimException;
+import dev.restoreshim.sys.Errno;
 import dev.restoreshim.sys.Mounts;
+import dev.restoreshim.sys.SysException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,11 +18,18 @@ import org.slf4j.LoggerFactory;
  * {@code CONFIG_EROFS_FS_BACKED_BY_FILE}), and CRIU reads {@code <mount>/checkpoint}. Nothing is
  * copied; no tmpfs cap applies. {@link #close} stops the page readahead, unmounts and removes
  * the mount point.
+ *
+ * <p>The mount asks for {@code directio}: EROFS then reads the archive with direct I/O into its
+ * own page cache, so a page image read during an eager restore is cached once, not twice (the
+ * archive's pages and the EROFS file's), and the kernel copies it once less. A kernel whose EROFS
+ * has no such option refuses it with EINVAL; the mount is then retried without it.
  */
 public final class ErofsImages implements CriuImages {
     private static final Logger LOG = LoggerFactory.getLogger(ErofsImages.class);
     /** mount(2) flags: read-only, no setuid, no devices, no exec. */
     static final long FLAGS = Mounts.MS_RDONLY | Mounts.MS_NOSUID | Mounts.MS_NODEV | Mounts.MS_NOEXEC;
+    /** The mount option for direct I/O on the backing archive. */
+    static final String DIRECT_IO = ",directio";
 
     private final Path mountPoint;
     private final Mounts mounts;
@@ -45,8 +54,17 @@ public final class ErofsImages implements CriuImages {
         } catch (IOException e) {
             throw ShimException.internal("restore: create " + mountPoint + ": " + e.getMessage(), e);
         }
+        String options = "device=" + archive;
         try {
-            mounts.mount(meta.toString(), mountPoint.toString(), "erofs", FLAGS, "device=" + archive);
+            try {
+                mounts.mount(meta.toString(), mountPoint.toString(), "erofs", FLAGS, options + DIRECT_IO);
+            } catch (SysException e) {
+                if (e.errno() != Errno.EINVAL) {
+                    throw e;
+                }
+                // a kernel whose EROFS has no directio: read the archive through its page cache
+                mounts.mount(meta.toString(), mountPoint.toString(), "erofs", FLAGS, options);
+            }
         } catch (RuntimeException e) {
             deleteDir(mountPoint);
             throw ShimException.internal("restore: mount archive " + archive + " as erofs (metadata " + meta

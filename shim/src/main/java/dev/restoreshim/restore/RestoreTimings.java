@@ -64,7 +64,6 @@ public record RestoreTimings(long indexMs, long deltaMs, long mountMs, long stag
     public String logFields() {
         return "index_ms=" + indexMs + " delta_ms=" + deltaMs + " delta_cached=" + deltaCached + " mount_ms=" + mountMs
                 + " stage_ms=" + stageMs + " staged_bytes=" + stagedBytes + " tmpfs_left_bytes=" + tmpfsLeftBytes
-                + " create_ms=" + createMs + " restore_ms="
-                + restoreMs + " total_ms=" + totalMs;
+                + " create_ms=" + createMs + " restore_ms=" + restoreMs + " total_ms=" + totalMs;
     }
 }

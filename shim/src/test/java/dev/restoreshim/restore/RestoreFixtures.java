@@ -95,9 +95,15 @@ final class RestoreFixtures {
     static final class RecordingMounts implements Mounts {
         final List<String> calls = new ArrayList<>();
         Predicate<String> failing = fstype -> false;
+        /** Options (mount data) the fake kernel refuses with EINVAL. */
+        Predicate<String> unknownOption = data -> false;
 
         @Override
         public synchronized void mount(String source, String target, String fstype, long flags, String data) {
+            if (data != null && unknownOption.test(data)) {
+                calls.add("refused mount " + fstype + " " + target + " " + data);
+                throw new SysException("mount", 22, target);
+            }
             if (failing.test(fstype)) {
                 calls.add("failed mount " + fstype + " " + target);
                 throw new SysException("mount", 22, target);
