@@ -5,6 +5,7 @@ import dev.restoreshim.archive.Compression;
 import dev.restoreshim.archive.EntryType;
 import dev.restoreshim.archive.TarEntry;
 import dev.restoreshim.errors.ShimException;
+import dev.restoreshim.sys.BackingDevices;
 import dev.restoreshim.sys.Fds;
 import dev.restoreshim.sys.PageCache;
 import dev.restoreshim.sys.ProcessLauncher;
@@ -30,8 +31,11 @@ import java.util.Set;
  * @param erofs the EROFS metadata cache, or null when EROFS is unavailable here
  * @param erofsUnavailable why EROFS is unavailable (empty when it is available)
  * @param pageCache page cache advice for readahead of EROFS page images, or null for none
+ * @param backingDevices where an EROFS mount's readahead window is set ({@link ErofsImages}), or
+ *     null to leave the kernel's default
  */
-public record ImagePolicy(ImageChoice choice, ErofsMetadata erofs, String erofsUnavailable, PageCache pageCache) {
+public record ImagePolicy(ImageChoice choice, ErofsMetadata erofs, String erofsUnavailable, PageCache pageCache,
+                          BackingDevices backingDevices) {
     /** Cap of the EROFS metadata cache (the files are KiB to a few MiB each). */
     static final long METADATA_MAX_BYTES = 256L << 20;
 
@@ -47,6 +51,11 @@ public record ImagePolicy(ImageChoice choice, ErofsMetadata erofs, String erofsU
         if (erofs == null && erofsUnavailable.isEmpty()) {
             throw new IllegalArgumentException("erofsUnavailable: a reason is required without erofs");
         }
+    }
+
+    /** A policy that leaves the readahead window of EROFS mounts at the kernel's default. */
+    public ImagePolicy(ImageChoice choice, ErofsMetadata erofs, String erofsUnavailable, PageCache pageCache) {
+        this(choice, erofs, erofsUnavailable, pageCache, null);
     }
 
     /** Always tmpfs (tests, and hosts where nothing else was set up). */
@@ -69,7 +78,7 @@ public record ImagePolicy(ImageChoice choice, ErofsMetadata erofs, String erofsU
         try {
             var tool = new HostTool(launcher, reaper, fds, signals, ErofsMetadata.TIMEOUT);
             return new ImagePolicy(choice, ErofsMetadata.open(metadataDir, METADATA_MAX_BYTES, tool, "mkfs.erofs"), "",
-                    readahead);
+                    readahead, BackingDevices.sysfs());
         } catch (IOException e) {
             return new ImagePolicy(choice, null, "erofs metadata dir " + metadataDir + ": " + e.getMessage(), null);
         }

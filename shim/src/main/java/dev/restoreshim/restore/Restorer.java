@@ -232,7 +232,8 @@ public final class Restorer {
     private CriuImages inPlace(CheckpointArchive archive, String key, Path dir, CleanupStack resources, String label,
                                boolean lazyPages) {
         ErofsMetadata.Meta meta = env.images().erofs().forArchive(key, archive.path());
-        ErofsImages erofs = ErofsImages.mount(env.mounts(), meta.file(), archive.path(), dir);
+        ErofsImages erofs = ErofsImages.mount(env.mounts(), env.images().backingDevices(), meta.file(), archive.path(),
+                dir);
         resources.push("unmount erofs images " + erofs.mountPoint(), erofs::close);
         if (env.images().pageCache() != null && !lazyPages) {
             erofs.readahead(PageReadahead.start(env.images().pageCache(),

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.restoreshim.errors.ShimException;
+import dev.restoreshim.sys.BackingDevices;
 import dev.restoreshim.sys.LinuxFds;
 import dev.restoreshim.sys.LinuxMounts;
 import dev.restoreshim.sys.LinuxPageCache;
@@ -28,9 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The real thing: {@code mkfs.erofs --tar=i} through the daemon's launcher and reaper, a
- * file-backed EROFS mount(2) of a small tar, a read of an image through it, readahead, and
- * nothing left in {@code /proc/self/mountinfo} afterwards (needs root and erofs-utils, which this
- * project's machines and CI have).
+ * file-backed EROFS mount(2) of a small tar (with directio, its bdi readahead widened), a read of
+ * an image through it, readahead, and nothing left in {@code /proc/self/mountinfo} afterwards
+ * (needs root and erofs-utils, which this project's machines and CI have).
  */
 class ErofsMountTest {
     @TempDir
@@ -67,9 +68,17 @@ class ErofsMountTest {
                 () -> metadata.forArchive(ArchiveKey.of(archive), archive));
         assertFalse(meta.cached());
         assertTrue(metadata.forArchive(ArchiveKey.of(archive), archive).cached());
-        ErofsImages images = ErofsImages.mount(new LinuxMounts(), meta.file(), archive, mountPoint);
+        var bdis = BackingDevices.sysfs();
+        java.util.Set<String> before = bdis.names("erofs-");
+        ErofsImages images = ErofsImages.mount(new LinuxMounts(), bdis, meta.file(), archive, mountPoint);
         try {
-            assertTrue(mountinfo().contains(" " + mountPoint + " "), "mounted");
+            String line = mountinfo().lines().filter(l -> l.contains(" " + mountPoint + " ")).findFirst().orElse("");
+            assertTrue(line.contains(",directio"), "mounted with direct I/O on the archive: " + line);
+            var added = new java.util.HashSet<>(bdis.names("erofs-"));
+            added.removeAll(before);
+            assertEquals(1, added.size(), "one bdi entry for the new superblock: " + added);
+            assertEquals(Integer.toString(ErofsImages.READ_AHEAD_KB), Files.readString(
+                    Path.of("/sys/class/bdi", added.iterator().next(), "read_ahead_kb")).strip());
             assertArrayEquals(pages, Files.readAllBytes(images.dir().resolve("pages-1.img")));
             assertEquals("inventory", Files.readString(images.dir().resolve("inventory.img")));
             assertThrows(java.io.IOException.class, () -> Files.writeString(images.dir().resolve("x"), "y"), "read-only");
@@ -92,7 +101,7 @@ class ErofsMountTest {
         Path archive = Files.write(tmp.resolve("a.tar"), RestoreFixtures.tar(Map.of("checkpoint/inventory.img", new byte[10])));
         Path bogus = Files.write(tmp.resolve("bogus.erofs"), new byte[4096]);
         Path mountPoint = tmp.resolve("restore/ns/bad");
-        var e = assertThrows(ShimException.class, () -> ErofsImages.mount(new LinuxMounts(), bogus, archive, mountPoint));
+        var e = assertThrows(ShimException.class, () -> ErofsImages.mount(new LinuxMounts(), BackingDevices.sysfs(), bogus, archive, mountPoint));
         assertTrue(e.getMessage().contains("mount archive " + archive + " as erofs"), e.getMessage());
         assertFalse(mountinfo().contains(" " + mountPoint + " "));
         assertFalse(Files.exists(mountPoint));

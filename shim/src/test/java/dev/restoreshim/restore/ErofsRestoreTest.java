@@ -16,6 +16,8 @@ import dev.restoreshim.overlay.DeltaLayer;
 import dev.restoreshim.process.CreateSpec;
 import dev.restoreshim.process.MountSpec;
 import dev.restoreshim.process.Stdio;
+import dev.restoreshim.sys.BackingDevices;
+import dev.restoreshim.sys.SysfsBackingDevices;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -54,9 +56,14 @@ class ErofsRestoreTest {
     }
 
     private Restorer restorer(ImageChoice choice, long capBytes) {
+        return restorer(choice, capBytes, null);
+    }
+
+    private Restorer restorer(ImageChoice choice, long capBytes, BackingDevices bdis) {
         return new Restorer(new RestoreEnvironment(mounts, new RestoreFixtures.NoFsMounts(),
                 new RestoreFixtures.InertFileOps(), cache, tmp.resolve("daemon/restore"), tmp.resolve("scratch"),
-                capBytes, EntryPolicy.defaults(), DeltaLayer.Limits.DEFAULT, new ImagePolicy(choice, metadata, "", host)));
+                capBytes, EntryPolicy.defaults(), DeltaLayer.Limits.DEFAULT,
+                new ImagePolicy(choice, metadata, "", host, bdis)));
     }
 
     private CreateSpec spec() {
@@ -93,6 +100,38 @@ class ErofsRestoreTest {
         assertFalse(Files.exists(mountPoint), "mount point removed after start");
         r.close();
         assertEquals("unmount " + bundle.resolve("rootfs"), mounts.calls().getLast());
+    }
+
+    @Test
+    void erofsMount_widensTheReadaheadOfTheBdiEntryItAdded_onlyWhenThatEntryIsKnown() throws Exception {
+        Path bdiRoot = Files.createDirectories(tmp.resolve("bdi"));
+        for (String name : List.of("7:0", "erofs-4")) {
+            Files.writeString(Files.createDirectories(bdiRoot.resolve(name)).resolve("read_ahead_kb"), "128");
+        }
+        int[] next = {5};
+        int[] perMount = {1};
+        mounts.afterMount = fstype -> {
+            for (int i = 0; fstype.equals("erofs") && i < perMount[0]; i++) { // what the kernel adds per superblock
+                try {
+                    Files.writeString(Files.createDirectories(bdiRoot.resolve("erofs-" + next[0]++))
+                            .resolve("read_ahead_kb"), "128");
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        };
+        Path archive = archive(tmp.resolve("x.tar"), (int) MIB, containerdDelta());
+        Restorer r = restorer(ImageChoice.AUTO, MIB, new SysfsBackingDevices(bdiRoot));
+
+        restore(r, archive).afterStart(1, true);
+        assertEquals("1024", Files.readString(bdiRoot.resolve("erofs-5/read_ahead_kb")), "the new entry");
+        assertEquals("128", Files.readString(bdiRoot.resolve("erofs-4/read_ahead_kb")), "another mount's entry");
+
+        perMount[0] = 2; // someone else's EROFS appeared at the same moment: which one is ours is unknown
+        created.clear();
+        restore(r, archive).afterStart(1, true);
+        assertEquals("128", Files.readString(bdiRoot.resolve("erofs-6/read_ahead_kb")));
+        assertEquals("128", Files.readString(bdiRoot.resolve("erofs-7/read_ahead_kb")));
     }
 
     @Test

@@ -97,6 +97,8 @@ final class RestoreFixtures {
         Predicate<String> failing = fstype -> false;
         /** Options (mount data) the fake kernel refuses with EINVAL. */
         Predicate<String> unknownOption = data -> false;
+        /** Runs with the fstype after each successful mount (what the kernel does besides mounting). */
+        java.util.function.Consumer<String> afterMount = fstype -> { };
 
         @Override
         public synchronized void mount(String source, String target, String fstype, long flags, String data) {
@@ -109,6 +111,7 @@ final class RestoreFixtures {
                 throw new SysException("mount", 22, target);
             }
             calls.add("mount " + fstype + " " + target + " " + data);
+            afterMount.accept(fstype);
         }
 
         @Override
