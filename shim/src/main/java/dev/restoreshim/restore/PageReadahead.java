@@ -22,8 +22,12 @@ import org.slf4j.LoggerFactory;
  */
 final class PageReadahead implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PageReadahead.class);
-    /** Bytes advised per call. */
-    static final long CHUNK = 16L << 20;
+    /**
+     * Bytes advised per call: the EROFS mount's readahead window. The kernel reads at most
+     * max(readahead window, device I/O size) per {@code POSIX_FADV_WILLNEED} call and drops the
+     * rest of a larger range ({@code force_page_cache_ra}), so a larger chunk would leave gaps.
+     */
+    static final long CHUNK = (long) ErofsImages.READ_AHEAD_KB << 10;
 
     /** One range to read ahead. */
     record Range(Path file, long offset, long length) {
