@@ -141,20 +141,39 @@ class CriuOptionsIT {
         }
     }
 
-    private static void autoDedup(PrivateContainerd containerd, TestImages images, BenchImage bench, int mib)
-            throws Exception {
+    /** The bench app running in a runc pod, checkpointed through CRI into {@code <name>-checkpoint.tar}. */
+    private record Checkpointed(KubeletFlow kubelet, KubeletFlow.Pod source, String app, Path sourceLog, Path archive) {
+    }
+
+    /**
+     * Pulls the pause and bench images, runs the bench app filling {@code mib} MiB in pod
+     * {@code <name>-src} (stock runc), waits until it ticks, and checkpoints it (it keeps running).
+     */
+    private static Checkpointed checkpointBenchApp(PrivateContainerd containerd, TestImages images, BenchImage bench,
+                                                   int mib, String name) throws Exception {
         KubeletFlow kubelet = new KubeletFlow(containerd);
         kubelet.pull(images.pause());
         kubelet.pull(bench.ref());
-        KubeletFlow.Pod source = runPod(containerd, kubelet, "dedup-src", "runc", Map.of());
+        KubeletFlow.Pod source = runPod(containerd, kubelet, name + "-src", "runc", Map.of());
         String app = createWithSize(containerd, source, bench.ref(), mib);
         kubelet.start(app);
         Path sourceLog = source.logDir().resolve("app/0.log");
         KubeletFlow.awaitFile(sourceLog, s -> s.contains(BenchImage.FILLED) && s.contains("bench: tick 2 "),
-                Duration.ofMinutes(2));
-        Path archive = containerd.dir().resolve("dedup-checkpoint.tar");
+                Duration.ofMinutes(5));
+        Path archive = containerd.dir().resolve(name + "-checkpoint.tar");
         containerd.cri().runtime(Duration.ofMinutes(5)).checkpointContainer(CheckpointContainerRequest.newBuilder()
                 .setContainerId(app).setLocation(archive.toString()).build());
+        return new Checkpointed(kubelet, source, app, sourceLog, archive);
+    }
+
+    private static void autoDedup(PrivateContainerd containerd, TestImages images, BenchImage bench, int mib)
+            throws Exception {
+        Checkpointed cp = checkpointBenchApp(containerd, images, bench, mib, "dedup");
+        KubeletFlow kubelet = cp.kubelet();
+        KubeletFlow.Pod source = cp.source();
+        String app = cp.app();
+        Path sourceLog = cp.sourceLog();
+        Path archive = cp.archive();
         Path compressed = containerd.dir().resolve("dedup-checkpoint.tar.zst");
         HostCommand.of("zstd", "-q", "-1", archive.toString(), "-o", compressed.toString())
                 .withTimeout(Duration.ofMinutes(1)).run().orThrow();
@@ -242,19 +261,13 @@ class CriuOptionsIT {
 
     private static void lazyRestore(PrivateContainerd containerd, TestImages images, BenchImage bench, int mib)
             throws Exception {
-        KubeletFlow kubelet = new KubeletFlow(containerd);
-        kubelet.pull(images.pause());
-        kubelet.pull(bench.ref());
-        KubeletFlow.Pod source = runPod(containerd, kubelet, "fill-src", "runc", Map.of());
-        String app = createWithSize(containerd, source, bench.ref(), mib);
-        kubelet.start(app);
-        Path sourceLog = source.logDir().resolve("app/0.log");
-        KubeletFlow.awaitFile(sourceLog, s -> s.contains(BenchImage.FILLED) && s.contains("bench: tick 2 "),
-                Duration.ofMinutes(5));
+        Checkpointed cp = checkpointBenchApp(containerd, images, bench, mib, "fill");
+        KubeletFlow kubelet = cp.kubelet();
+        KubeletFlow.Pod source = cp.source();
+        String app = cp.app();
+        Path sourceLog = cp.sourceLog();
+        Path archive = cp.archive();
         String sourceSum = checksums(Files.readString(sourceLog)).getFirst();
-        Path archive = containerd.dir().resolve("fill-checkpoint.tar");
-        containerd.cri().runtime(Duration.ofMinutes(5)).checkpointContainer(CheckpointContainerRequest.newBuilder()
-                .setContainerId(app).setLocation(archive.toString()).build());
 
         KubeletFlow.Pod target = runPod(containerd, kubelet, "fill-lazy", "restore", Map.of(
                 "restore-shim.dev/checkpoint", archive.toString(), "restore-shim.dev/criu-lazy-pages", "true"));

@@ -128,6 +128,24 @@ class RestoreImageLayerTest {
     }
 
     @Test
+    void restore_imageCheckSeesTheLayersImages_asSharedNotOwnCopy_beforeAnyMount() throws IOException {
+        Files.write(top.resolve(".restore-shim/checkpoint/cipher.img"), new byte[] {1, 2, 3});
+        CreateSpec spec = spec(overlay(top, tmp.resolve("snap/2/fs")));
+        RestoreRequest request = RestoreRequest.detect(spec).orElseThrow();
+        List<CheckpointImages> checks = new ArrayList<>();
+        ShimException e = assertThrows(ShimException.class, () -> restorer.restore(spec, request, images -> {
+            checks.add(images);
+            throw ShimException.failedPrecondition("refused: cipher.img=" + images.nonEmpty().test("cipher.img"));
+        }, this::create));
+        assertEquals("refused: cipher.img=true", e.getMessage());
+        assertFalse(checks.getFirst().ownCopy(), "a pulled layer is shared: CRIU must not change it (auto-dedup)");
+        assertTrue(checks.getFirst().nonEmpty().test("pages-1.img"));
+        assertFalse(checks.getFirst().nonEmpty().test("absent.img"));
+        assertEquals(List.of(), mounts.calls(), "refused before anything is mounted");
+        assertEquals(List.of(), created);
+    }
+
+    @Test
     void restore_corruptLayer_refusedBeforeAnyMount() throws IOException {
         Files.write(top.resolve(".restore-shim/checkpoint/pages-1.img"), new byte[4096]);
         CreateSpec spec = spec(overlay(top, tmp.resolve("snap/2/fs")));
