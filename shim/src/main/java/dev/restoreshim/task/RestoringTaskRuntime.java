@@ -125,7 +125,8 @@ public final class RestoringTaskRuntime implements TaskRuntime {
                     RecentRestores.Outcome.FAILED, String.valueOf(e.getMessage()), Instant.now()));
             throw e;
         }
-        LOG.info("event=restore_criu_options ns={} id={} {}", spec.namespace(), spec.id(), options[0].options().logField());
+        LOG.info("event=restore_criu_options ns={} id={} {}", spec.namespace(), spec.id(),
+                options[0].options().logField());
         Optional<LazyPlan> lazy = options[0].lazyPages()
                 ? Optional.of(new LazyPlan(options[0].features().binary(), images[0])) : Optional.empty();
         restored.put(r.container(), new Restored(r, source, lazy));
