@@ -16,13 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-log() { printf 'bench-restore-image: %s\n' "$*" >&2; }
 sizes=${*:-64 512}
-for s in $sizes; do
-  [[ $s =~ ^[1-9][0-9]*$ ]] || { log "sizes must be positive numbers of MiB, got '$s'"; exit 1; }
-done
-runs=${BENCH_RUNS:-3}
-[[ $runs =~ ^[1-9][0-9]*$ ]] || { log "BENCH_RUNS must be a positive number, got '$runs'"; exit 1; }
-
+runs=${BENCH_RUNS:-3} # both checked by run-bench.sh
 exec bash deploy/run-bench.sh bench-restore-image dev.restoreshim.it.RestoreImageBench -Dbench.sizes="$sizes" \
   -Dbench.runs="$runs"

@@ -6,6 +6,8 @@
 # benchmark's own code (0 done, 1 failed, 130 interrupted). Not meant to be run by hand.
 #
 # usage: bash deploy/run-bench.sh NAME MAIN_CLASS [-Dproperty=value ...]
+# The properties the restore benchmarks share are checked here: -Dbench.sizes (positive numbers of
+# MiB) and -Dbench.runs (a positive number, from BENCH_RUNS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -13,6 +15,16 @@ name=$1 main=$2
 shift 2
 
 log() { printf '%s: %s\n' "$name" "$*" >&2; }
+for arg in "$@"; do
+  case $arg in
+  -Dbench.sizes=*)
+    for s in ${arg#*=}; do
+      [[ $s =~ ^[1-9][0-9]*$ ]] || { log "sizes must be positive numbers of MiB, got '$s'"; exit 1; }
+    done ;;
+  -Dbench.runs=*)
+    [[ ${arg#*=} =~ ^[1-9][0-9]*$ ]] || { log "BENCH_RUNS must be a positive number, got '${arg#*=}'"; exit 1; } ;;
+  esac
+done
 [[ $(id -u) -eq 0 ]] || { log "must run as root (it starts containerd and pods)"; exit 1; }
 
 bash deploy/setup-host.sh
