@@ -1,6 +1,5 @@
 package dev.restoreshim.it;
 
-import dev.restoreshim.proto.cri.CheckpointContainerRequest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,11 +87,8 @@ public final class RestoreBench {
     }
 
     public static void main(String[] args) {
-        int[] sizes = Arrays.stream(System.getProperty("bench.sizes", "64 512").trim().split("[ ,]+"))
-                .mapToInt(Integer::parseInt).toArray();
         RestoreBench bench = new RestoreBench();
-        int runs = Integer.getInteger("bench.runs", 3);
-        System.exit(bench.demo.run(() -> bench.measure(sizes, runs)));
+        System.exit(bench.demo.run(() -> bench.measure(BenchSetup.sizes(), BenchSetup.runs())));
     }
 
     private void measure(int[] sizes, int runs) throws IOException {
@@ -101,10 +97,10 @@ public final class RestoreBench {
         System.out.println("== where");
         HostFacts.describe(launcher).forEach(l -> System.out.println("  " + l));
         System.out.println("== setup");
-        PodmanService podman = resources.own(PodmanService.start(TestEnvironment.logDir()));
-        LocalRegistry registry = resources.own(LocalRegistry.start(podman, TestEnvironment.workDir()));
-        TestImages images = TestImages.buildAndPush(registry, TestEnvironment.workDir());
-        BenchImage bench = BenchImage.buildAndPush(registry);
+        BenchSetup setup = BenchSetup.start(resources);
+        LocalRegistry registry = setup.registry();
+        TestImages images = setup.images();
+        BenchImage bench = setup.bench();
         List<ShimVariant> variants = "1".equals(System.getenv("BENCH_READAHEAD"))
                 ? List.of(ShimVariant.TMPFS, ShimVariant.EROFS_LAZY, ShimVariant.EROFS_READAHEAD)
                 : List.of(ShimVariant.TMPFS, ShimVariant.EROFS_LAZY);
@@ -160,21 +156,7 @@ public final class RestoreBench {
     private Row measureSize(PrivateContainerd containerd, BenchImage bench, Path archive, int mib, int runs,
             List<SideSpec> specs) throws IOException {
         System.out.printf("== %d MiB%n", mib);
-        RestoreTrial source = RestoreTrial.pod(containerd, "src-" + mib, RUNC, Map.of());
-        try {
-            source.create(bench.ref(), mib);
-            source.start();
-            source.awaitLog(s -> s.contains(BenchImage.FILLED) && s.contains("bench: tick 2 "), Duration.ofMinutes(5));
-            long before = RestoreTrial.lastTick(Files.readString(source.log()));
-            long c0 = System.nanoTime();
-            containerd.cri().runtime(Duration.ofMinutes(20)).checkpointContainer(CheckpointContainerRequest.newBuilder()
-                    .setContainerId(source.containerId()).setLocation(archive.toString()).build());
-            System.out.printf("  checkpoint: %.0f ms, archive %d MiB, last tick before the call %d"
-                    + " (the source keeps running; a restore continues after it)%n", (System.nanoTime() - c0) / 1e6,
-                    Files.size(archive) >> 20, before);
-        } finally {
-            source.remove();
-        }
+        RestoreTrial.checkpointBenchApp(containerd, bench, archive, mib);
         List<Side> sides = specs.stream().map(Side::new).toList();
         for (int run = 1; run <= runs && sides.stream().anyMatch(side -> side.error == null); run++) {
             for (Side side : sides) {

@@ -1,6 +1,5 @@
 package dev.restoreshim.it;
 
-import dev.restoreshim.proto.cri.CheckpointContainerRequest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,9 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The restore image benchmark ({@code deploy/bench-restore-image.sh} runs it through Maven): for
@@ -39,11 +36,8 @@ public final class RestoreImageBench {
     private final DemoResources resources = demo.resources();
 
     public static void main(String[] args) {
-        int[] sizes = Arrays.stream(System.getProperty("bench.sizes", "64 512").trim().split("[ ,]+"))
-                .mapToInt(Integer::parseInt).toArray();
         RestoreImageBench bench = new RestoreImageBench();
-        int runs = Integer.getInteger("bench.runs", 3);
-        System.exit(bench.demo.run(() -> bench.measure(sizes, runs)));
+        System.exit(bench.demo.run(() -> bench.measure(BenchSetup.sizes(), BenchSetup.runs())));
     }
 
     private void measure(int[] sizes, int runs) throws IOException {
@@ -53,10 +47,10 @@ public final class RestoreImageBench {
         HostFacts.describe(launcher).forEach(l -> System.out.println("  " + l));
         System.out.println("  load average at start: " + loadAverage());
         System.out.println("== setup");
-        PodmanService podman = resources.own(PodmanService.start(TestEnvironment.logDir()));
-        LocalRegistry registry = resources.own(LocalRegistry.start(podman, TestEnvironment.workDir()));
-        TestImages images = TestImages.buildAndPush(registry, TestEnvironment.workDir());
-        BenchImage bench = BenchImage.buildAndPush(registry);
+        BenchSetup setup = BenchSetup.start(resources);
+        LocalRegistry registry = setup.registry();
+        TestImages images = setup.images();
+        BenchImage bench = setup.bench();
         ShimVariant lazy = ShimVariant.IMAGE_LAZY;
         PrivateContainerd containerd = resources.own(PrivateContainerd.start("imgbench", Handler.RESTORE_TTRPC,
                 registry.host(), images.pause(), dir -> lazy.install(dir, launcher)));
@@ -85,7 +79,7 @@ public final class RestoreImageBench {
             Path archives, int mib, int runs) throws IOException {
         System.out.printf("== %d MiB (load average %s)%n", mib, loadAverage());
         Path archive = archives.resolve("bench-" + mib + ".tar");
-        long lastTick = checkpoint(containerd, bench, archive, mib);
+        long lastTick = RestoreTrial.checkpointBenchApp(containerd, bench, archive, mib);
         long archiveBytes = Files.size(archive);
         String stockRef = registry.host() + "/rsit/bench-checkpoint:" + mib;
         String shimRef = registry.host() + "/rsit/bench-restore:" + mib;
@@ -123,26 +117,6 @@ public final class RestoreImageBench {
             }
         }
         return new RestoreImageTable.Row(mib, archiveBytes, stock, shim, lazy);
-    }
-
-    /** Runs the source on runc, checkpoints it to {@code archive}; returns its last tick before the call. */
-    private static long checkpoint(PrivateContainerd containerd, BenchImage bench, Path archive, int mib)
-            throws IOException {
-        RestoreTrial source = RestoreTrial.pod(containerd, "src-" + mib, RUNC, Map.of());
-        try {
-            source.create(bench.ref(), mib);
-            source.start();
-            source.awaitLog(s -> s.contains(BenchImage.FILLED) && s.contains("bench: tick 2 "), Duration.ofMinutes(5));
-            long before = RestoreTrial.lastTick(Files.readString(source.log()));
-            long c0 = System.nanoTime();
-            containerd.cri().runtime(Duration.ofMinutes(20)).checkpointContainer(CheckpointContainerRequest.newBuilder()
-                    .setContainerId(source.containerId()).setLocation(archive.toString()).build());
-            System.out.printf("  checkpoint: %.0f ms, archive %d MiB, last tick before the call %d%n",
-                    (System.nanoTime() - c0) / 1e6, Files.size(archive) >> 20, before);
-            return before;
-        } finally {
-            source.remove();
-        }
     }
 
     private interface Trial {

@@ -1,5 +1,6 @@
 package dev.restoreshim.it;
 
+import dev.restoreshim.proto.cri.CheckpointContainerRequest;
 import dev.restoreshim.proto.cri.ContainerConfig;
 import dev.restoreshim.proto.cri.ContainerMetadata;
 import dev.restoreshim.proto.cri.CreateContainerRequest;
@@ -169,6 +170,31 @@ final class RestoreTrial {
             call.run();
         } catch (RuntimeException e) {
             System.err.println("bench: " + what + " failed: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The bench app filling {@code mib} MiB, run in pod {@code src-<mib>} on the stock runc handler,
+     * checkpointed through CRI into {@code archive} (it keeps running until the pod is removed, right
+     * after); prints the checkpoint's time and size and returns the app's last tick before the call.
+     */
+    static long checkpointBenchApp(PrivateContainerd containerd, BenchImage bench, Path archive, int mib)
+            throws IOException {
+        RestoreTrial source = pod(containerd, "src-" + mib, Handler.RUNC.criName(), Map.of());
+        try {
+            source.create(bench.ref(), mib);
+            source.start();
+            source.awaitLog(s -> s.contains(BenchImage.FILLED) && s.contains("bench: tick 2 "), Duration.ofMinutes(5));
+            long before = lastTick(Files.readString(source.log()));
+            long c0 = System.nanoTime();
+            containerd.cri().runtime(Duration.ofMinutes(20)).checkpointContainer(CheckpointContainerRequest.newBuilder()
+                    .setContainerId(source.containerId()).setLocation(archive.toString()).build());
+            System.out.printf("  checkpoint: %.0f ms, archive %d MiB, last tick before the call %d"
+                    + " (the source keeps running; a restore continues after it)%n", (System.nanoTime() - c0) / 1e6,
+                    Files.size(archive) >> 20, before);
+            return before;
+        } finally {
+            source.remove();
         }
     }
 
