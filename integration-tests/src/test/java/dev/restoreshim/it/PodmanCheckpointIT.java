@@ -76,12 +76,22 @@ class PodmanCheckpointIT {
             assertTrue(String.valueOf(e.getStatus().getDescription()).contains("restore.log"),
                     "only CRIU may refuse it, the archive and delta are fine: " + e.getStatus());
         }
-        Path layer = cachedLayer(containerd);
-        assertEquals("written by app\n", Files.readString(layer.resolve("etc/app-written")));
-        PosixFileAttributes whiteout = Files.readAttributes(layer.resolve("etc/rsit-release"), PosixFileAttributes.class,
-                java.nio.file.LinkOption.NOFOLLOW_LINKS);
-        assertTrue(whiteout.isOther(), "deleted.files became an overlay whiteout (char 0:0): " + whiteout);
-        assertEquals(0L, rdev(layer.resolve("etc/rsit-release")), "whiteout device 0:0");
+        // the daemon's default on this host keeps the delta as an EROFS image: look inside it
+        Path image = cachedLayer(containerd);
+        assertTrue(image.getFileName().toString().endsWith(".erofs") && Files.isRegularFile(image),
+                "the delta is an EROFS image file: " + image);
+        Path layer = Files.createTempDirectory("rsit-delta-");
+        HostCommand.of("mount", "-t", "erofs", "-o", "ro", image.toString(), layer.toString()).check();
+        try {
+            assertEquals("written by app\n", Files.readString(layer.resolve("etc/app-written")));
+            PosixFileAttributes whiteout = Files.readAttributes(layer.resolve("etc/rsit-release"),
+                    PosixFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            assertTrue(whiteout.isOther(), "deleted.files became an overlay whiteout (char 0:0): " + whiteout);
+            assertEquals(0L, rdev(layer.resolve("etc/rsit-release")), "whiteout device 0:0");
+        } finally {
+            HostCommand.of("umount", layer.toString()).check();
+            Files.delete(layer);
+        }
         kubelet.remove(List.of(id), List.of(pod));
         LeakCheck.assertClean(containerd, List.of(pod.id(), id));
     }

@@ -8,6 +8,7 @@ import dev.restoreshim.config.ShimConfig;
 import dev.restoreshim.criu.CriuFeatures;
 import dev.restoreshim.criu.ProcessCriuCommand;
 import dev.restoreshim.restore.CriuSetup;
+import dev.restoreshim.restore.DeltaStore;
 import dev.restoreshim.runc.CriuOnPath;
 import dev.restoreshim.events.EventPublisher;
 import dev.restoreshim.grpc.AdminEndpoint;
@@ -147,9 +148,12 @@ public final class NodeDaemon implements AutoCloseable {
         log.info("event=restore_images choice={} erofs={} readahead={}", rs.images().configName(),
                 images.erofs() != null ? "available" : "\"unavailable: " + images.erofsUnavailable() + "\"",
                 images.pageCache() != null);
+        var deltas = DeltaStore.forHost(rs.delta(), launcher, reaper, fds, new LinuxSignals());
+        log.info("event=restore_deltas choice={} erofs={}", rs.delta().configName(),
+                deltas.erofs() != null ? "available" : "\"unavailable: " + deltas.unavailable() + "\"");
         var env = new RestoreEnvironment(new LinuxMounts(), new LinuxFsMounts(), new LinuxFileOps(), cache,
                 dir.resolve("restore"), rs.cacheDir().resolve("scratch"), rs.tmpfsSizeLimitBytes(),
-                EntryPolicy.defaults(), DeltaLayer.Limits.DEFAULT, images);
+                EntryPolicy.defaults(), DeltaLayer.Limits.DEFAULT, images, deltas);
         return new RestoringTaskRuntime(runtime, new Restorer(env), criu, recentRestores);
     }
 

@@ -26,7 +26,8 @@ import tools.jackson.dataformat.toml.TomlMapper;
 public final class ConfigFile {
     private static final Set<String> TOP_KEYS = Set.of("state_dir", "runtime", "runtime_root", "criu",
             "protocol", "log_level", "java", "java_options", "restore");
-    private static final Set<String> RESTORE_KEYS = Set.of("cache_dir", "tmpfs_size_limit", "images", "readahead");
+    private static final Set<String> RESTORE_KEYS = Set.of("cache_dir", "tmpfs_size_limit", "images", "readahead",
+            "delta");
     private static final Set<String> CRIU_KEYS = Set.of("binary", "allow", "key_dirs", "defaults");
     private static final TomlMapper TOML = new TomlMapper();
 
@@ -162,7 +163,18 @@ public final class ConfigFile {
                         "must be at least 1M, got " + limit + " bytes");
             }
             return new RestoreSettings(cacheDir, limit, images(table.get("images")),
-                    bool("restore.readahead", table.get("readahead"), false));
+                    bool("restore.readahead", table.get("readahead"), false), delta(table.get("delta")));
+        }
+
+        private RestoreSettings.Delta delta(JsonNode node) {
+            String value = string("restore.delta", node, "auto");
+            for (RestoreSettings.Delta d : RestoreSettings.Delta.values()) {
+                if (d.configName().equals(value)) {
+                    return d;
+                }
+            }
+            throw new ConfigException(origin, "restore.delta",
+                    "must be one of \"auto\", \"directory\", \"erofs\", got \"" + value + "\"");
         }
 
         private RestoreSettings.Images images(JsonNode node) {

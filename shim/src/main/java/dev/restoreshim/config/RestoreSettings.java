@@ -14,8 +14,10 @@ import java.util.Objects;
  * @param readahead whether an EROFS restore asks the kernel to read the page images ahead while
  *     the rest of the restore runs ({@code restore.readahead}; off by default: the restore
  *     benchmark measured it slower, see docs/restore.md)
+ * @param delta how a checkpoint's filesystem delta is kept in the cache ({@code restore.delta})
  */
-public record RestoreSettings(Path cacheDir, long tmpfsSizeLimitBytes, Images images, boolean readahead) {
+public record RestoreSettings(Path cacheDir, long tmpfsSizeLimitBytes, Images images, boolean readahead,
+                              Delta delta) {
     /** Default cache directory: on disk, not under the tmpfs state directory. */
     public static final Path DEFAULT_CACHE_DIR = Path.of("/var/lib/restore-shim/cache");
     /** Default staging tmpfs cap: 1 GiB. */
@@ -38,10 +40,26 @@ public record RestoreSettings(Path cacheDir, long tmpfsSizeLimitBytes, Images im
         }
     }
 
+    /** The values of {@code restore.delta}. */
+    public enum Delta {
+        /** An EROFS image when the host can build and mount one, else a directory. */
+        AUTO,
+        /** Always extract into a directory. */
+        DIRECTORY,
+        /** Always an EROFS image; restores are refused on a host without EROFS. */
+        EROFS;
+
+        /** The config spelling: {@code "auto"}, {@code "directory"}, {@code "erofs"}. */
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     /** Validates; a bad value raises a {@link ConfigException} with origin "settings". */
     public RestoreSettings {
         Objects.requireNonNull(cacheDir, "cacheDir");
         Objects.requireNonNull(images, "images");
+        Objects.requireNonNull(delta, "delta");
         if (!cacheDir.isAbsolute()) {
             throw new ConfigException("settings", "restore.cache_dir", "must be an absolute path, got \"" + cacheDir + "\"");
         }
@@ -51,12 +69,12 @@ public record RestoreSettings(Path cacheDir, long tmpfsSizeLimitBytes, Images im
         }
     }
 
-    /** The given cache and cap, {@code images = "auto"}, readahead off. */
+    /** The given cache and cap, {@code images = "auto"}, readahead off, {@code delta = "auto"}. */
     public RestoreSettings(Path cacheDir, long tmpfsSizeLimitBytes) {
-        this(cacheDir, tmpfsSizeLimitBytes, Images.AUTO, false);
+        this(cacheDir, tmpfsSizeLimitBytes, Images.AUTO, false, Delta.AUTO);
     }
 
-    /** The defaults: {@link #DEFAULT_CACHE_DIR}, {@link #DEFAULT_TMPFS_SIZE_LIMIT}, auto, readahead off. */
+    /** The defaults: {@link #DEFAULT_CACHE_DIR}, {@link #DEFAULT_TMPFS_SIZE_LIMIT}, auto, readahead off, delta auto. */
     public static RestoreSettings defaults() {
         return new RestoreSettings(DEFAULT_CACHE_DIR, DEFAULT_TMPFS_SIZE_LIMIT);
     }

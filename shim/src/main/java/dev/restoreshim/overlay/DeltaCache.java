@@ -28,14 +28,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Extracted delta layers on the node, one directory per checkpoint digest, shared read-only by
- * every restore of that checkpoint.
+ * Delta layers on the node, one per checkpoint digest, shared read-only by every restore of that
+ * checkpoint.
  *
- * <p>Layout: {@code <dir>/<algo>-<hex>} is a complete layer (the digest {@code sha256:ab..} with
- * the colon replaced, since a colon separates overlay lower dirs). A layer is written into
- * {@code <dir>/.tmp-<name>-<random>} and renamed into place, so a half-written layer is never
- * visible under its name; {@link #open} removes {@code .tmp-*} left by a crash and {@code .del-*}
- * left by an interrupted eviction.
+ * <p>Layout: {@code <dir>/<algo>-<hex>} is a complete layer extracted as a directory, and
+ * {@code <dir>/<algo>-<hex>.erofs} one built as an EROFS image file ({@link Format}; the digest
+ * {@code sha256:ab..} with the colon replaced, since a colon separates overlay lower dirs). A
+ * layer is written as {@code <dir>/.tmp-<name>-<random>} and renamed into place, so a
+ * half-written layer is never visible under its name; {@link #open} removes {@code .tmp-*} left
+ * by a crash and {@code .del-*} left by an interrupted eviction.
  *
  * <p>Concurrency: {@link #acquire} of a digest that is being extracted waits for that extraction
  * (one extraction per digest, whatever the number of callers) and then shares it; a failed
@@ -49,10 +50,27 @@ public final class DeltaCache {
     private static final Pattern DIGEST = Pattern.compile("([a-z0-9]+):([a-f0-9]{16,128})");
     private static final Pattern ENTRY = Pattern.compile("[a-z0-9]+-[a-f0-9]{16,128}");
 
-    /** Writes a complete layer into {@code dir}, an empty directory. */
+    /** How a layer is stored. */
+    public enum Format {
+        /** A directory tree, used as an overlay lower dir as it is. */
+        DIRECTORY(""),
+        /** An EROFS image file, mounted to be used. */
+        EROFS(".erofs");
+
+        private final String suffix;
+
+        Format(String suffix) {
+            this.suffix = suffix;
+        }
+    }
+
+    /**
+     * Writes a complete layer at {@code path}: into it, an empty directory, for
+     * {@link Format#DIRECTORY}; as a new file for {@link Format#EROFS}.
+     */
     @FunctionalInterface
     public interface LayerWriter {
-        void write(Path dir) throws IOException;
+        void write(Path path) throws IOException;
     }
 
     private final Path dir;
@@ -67,11 +85,13 @@ public final class DeltaCache {
 
     private static final class Entry {
         final String name;
+        final Format format;
         final long bytes;
         int refs;
 
-        Entry(String name, long bytes) {
+        Entry(String name, Format format, long bytes) {
             this.name = name;
+            this.format = format;
             this.bytes = bytes;
         }
     }
@@ -92,7 +112,7 @@ public final class DeltaCache {
         Files.createDirectories(dir);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         DeltaCache cache = new DeltaCache(dir, maxBytes);
-        record Found(String name, long ctime) {
+        record Found(String name, Format format, long ctime) {
         }
         List<Found> found = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
@@ -101,9 +121,14 @@ public final class DeltaCache {
                 if (name.startsWith(".tmp-") || name.startsWith(".del-")) {
                     LayerTree.removeTree(p);
                     LOG.info("msg=\"removed leftover\" path={}", p);
-                } else if (ENTRY.matcher(name).matches() && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                } else {
                     BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-                    found.add(new Found(name, a.creationTime().toMillis()));
+                    if (ENTRY.matcher(name).matches() && a.isDirectory()) {
+                        found.add(new Found(name, Format.DIRECTORY, a.creationTime().toMillis()));
+                    } else if (name.endsWith(Format.EROFS.suffix) && a.isRegularFile() && ENTRY.matcher(
+                            name.substring(0, name.length() - Format.EROFS.suffix.length())).matches()) {
+                        found.add(new Found(name, Format.EROFS, a.creationTime().toMillis()));
+                    }
                 }
             }
         }
@@ -111,7 +136,7 @@ public final class DeltaCache {
         List<Path> evicted;
         synchronized (cache.lock) {
             for (Found f : found) {
-                Entry e = new Entry(f.name(), sizeOf(dir.resolve(f.name())));
+                Entry e = new Entry(f.name(), f.format(), sizeOf(dir.resolve(f.name())));
                 cache.entries.put(f.name(), e);
                 cache.totalBytes += e.bytes;
             }
@@ -135,16 +160,21 @@ public final class DeltaCache {
         return m.group(1) + "-" + m.group(2);
     }
 
+    /** {@link #acquire(String, Format, LayerWriter)} of a {@link Format#DIRECTORY} layer. */
+    public Lease acquire(String digest, LayerWriter writer) {
+        return acquire(digest, Format.DIRECTORY, writer);
+    }
+
     /**
-     * The layer of {@code digest}, extracted by {@code writer} if no complete entry exists; the
-     * returned lease keeps it from eviction until closed. Concurrent callers for one digest share
-     * one extraction.
+     * The layer of {@code digest} in {@code format}, written by {@code writer} if no complete entry
+     * exists; the returned lease keeps it from eviction until closed. Concurrent callers for one
+     * digest and format share one extraction.
      *
      * @throws ShimException from the writer (for every waiting caller), INTERNAL when the
      *     filesystem fails, CANCELLED when interrupted while waiting
      */
-    public Lease acquire(String digest, LayerWriter writer) {
-        String name = entryName(digest);
+    public Lease acquire(String digest, Format format, LayerWriter writer) {
+        String name = entryName(digest) + format.suffix;
         while (true) {
             CompletableFuture<Void> pending;
             boolean mine = false;
@@ -162,21 +192,24 @@ public final class DeltaCache {
                 }
             }
             if (mine) {
-                return extract(digest, name, writer, pending);
+                return extract(digest, name, format, writer, pending);
             }
             await(pending, digest);
         }
     }
 
-    private Lease extract(String digest, String name, LayerWriter writer, CompletableFuture<Void> done) {
+    private Lease extract(String digest, String name, Format format, LayerWriter writer,
+                          CompletableFuture<Void> done) {
         Path tmp = dir.resolve(".tmp-" + name + "-" + UUID.randomUUID());
         long start = System.nanoTime();
         try {
-            Files.createDirectory(tmp);
+            if (format == Format.DIRECTORY) {
+                Files.createDirectory(tmp);
+            }
             writer.write(tmp);
             long bytes = sizeOf(tmp);
             Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
-            Entry e = new Entry(name, bytes);
+            Entry e = new Entry(name, format, bytes);
             List<Path> evicted;
             synchronized (lock) {
                 e.refs = 1;
@@ -186,7 +219,8 @@ public final class DeltaCache {
                 evicted = evictLocked();
             }
             done.complete(null);
-            LOG.info("msg=\"delta extracted\" digest={} bytes={} ms={}", digest, bytes, (System.nanoTime() - start) / 1_000_000);
+            LOG.info("msg=\"delta extracted\" digest={} format={} bytes={} ms={}", digest,
+                    format.name().toLowerCase(java.util.Locale.ROOT), bytes, (System.nanoTime() - start) / 1_000_000);
             delete(evicted);
             return new Lease(digest, e);
         } catch (IOException | RuntimeException e) {
@@ -316,9 +350,17 @@ public final class DeltaCache {
             return digest;
         }
 
-        /** The layer directory, to be used as an overlay lower dir; never written to. */
+        /**
+         * The layer: a directory to be used as an overlay lower dir, or an EROFS image file to be
+         * mounted ({@link #format()}); never written to.
+         */
         public Path path() {
             return dir.resolve(entry.name);
+        }
+
+        /** How the layer is stored. */
+        public Format format() {
+            return entry.format;
         }
 
         /** Drops the reference (once; later calls do nothing). */

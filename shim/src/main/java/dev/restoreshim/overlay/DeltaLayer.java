@@ -7,12 +7,8 @@ import dev.restoreshim.sys.SysException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -21,7 +17,9 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
- * Turns a checkpoint's filesystem delta into an overlayfs lower layer directory.
+ * Turns a checkpoint's filesystem delta into an overlayfs lower layer: a directory
+ * ({@link #extract}, through {@link DirectorySink}) or a tar stream that {@code mkfs.erofs}
+ * builds into an image of the same layer ({@link #writeTar}, through {@link TarSink}).
  *
  * <p>Input: the bytes of {@code rootfs-diff.tar} (already decompressed) and, for CRI-O and Podman
  * archives, the paths of {@code deleted.files}. Regular files, directories, symlinks, hard links
@@ -35,16 +33,15 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * skipped.
  *
  * <p>Refused with INVALID_ARGUMENT naming the entry: {@code ..} in a name, absolute names, a
- * parent that is a symlink (extraction never follows one, see {@link LayerTree}), hard links
+ * parent that is a symlink (extraction never follows one, see {@link LayerSink}), hard links
  * outside the layer or to something not yet extracted, device nodes other than whiteouts,
  * unknown entry types, a corrupt or truncated tar. Exceeding {@link Limits} is
- * RESOURCE_EXHAUSTED. A failed extraction leaves a partial directory that the caller discards
- * ({@link DeltaCache} extracts into a temporary directory for that reason).
+ * RESOURCE_EXHAUSTED. A failed extraction leaves a partial directory or tar that the caller
+ * discards ({@link DeltaCache} writes each layer under a temporary name for that reason).
  */
 public final class DeltaLayer {
     private static final String WH = ".wh.";
     private static final String OPAQUE = ".wh..wh..opq";
-    private static final byte[] Y = "y".getBytes(StandardCharsets.US_ASCII);
 
     /**
      * Bounds on one extraction, against bombs.
@@ -94,9 +91,24 @@ public final class DeltaLayer {
      *     over a limit, INTERNAL when writing fails
      */
     public Stats extract(InputStream tar, List<String> deletedFiles, Path target, LowerDirs lowerDirs) {
-        Extraction x = new Extraction(new LayerTree(target, files, lowerDirs));
+        return write(tar, deletedFiles, new DirectorySink(target, files, lowerDirs), target.toString());
+    }
+
+    /**
+     * Writes the same layer as {@link #extract} would, as a normalized tar stream into {@code out}
+     * for {@code mkfs.erofs --tar=f --aufs} ({@link TarSink}); the same entries are refused. The
+     * input is read to the end of the tar, {@code out} is flushed but not closed.
+     *
+     * @throws ShimException as {@link #extract}; INTERNAL when {@code out} fails
+     */
+    public Stats writeTar(InputStream tar, List<String> deletedFiles, OutputStream out, LowerDirs lowerDirs) {
+        return write(tar, deletedFiles, new TarSink(out, lowerDirs), "the layer tar");
+    }
+
+    private Stats write(InputStream tar, List<String> deletedFiles, LayerSink sink, String target) {
+        Extraction x = new Extraction(sink);
         try {
-            x.tree.initRoot();
+            sink.root();
             TarArchiveInputStream in = new TarArchiveInputStream(tar);
             String last = "(start of archive)";
             TarArchiveEntry e;
@@ -113,13 +125,23 @@ public final class DeltaLayer {
                 }
                 x.whiteout(p, "deleted.files " + d);
             }
-            x.tree.finish();
+            sink.finish();
         } catch (IOException e) {
             throw ShimException.internal("delta layer: writing " + target + ": " + e, e);
         } catch (SysException e) {
             throw ShimException.internal("delta layer: " + e.getMessage(), e);
         }
         return new Stats(x.entries, x.bytes, x.whiteouts, x.opaqueDirs, x.droppedXattrs);
+    }
+
+    static ShimException notExtracted(String entry, String target) {
+        return ShimException.invalidArgument("delta layer: entry \"" + entry + "\": hard link target \"" + target
+                + "\" is not a file extracted earlier from this layer");
+    }
+
+    static ShimException insideReplaced(String entry, String target) {
+        return ShimException.invalidArgument("delta layer: entry \"" + entry + "\": hard link target \"" + target
+                + "\" is inside the entry it replaces");
     }
 
     private static TarArchiveEntry next(TarArchiveInputStream in, String last) {
@@ -131,9 +153,9 @@ public final class DeltaLayer {
         }
     }
 
-    /** The state of one extraction. */
+    /** The state of one extraction: checks each entry and hands it to the sink. */
     private final class Extraction {
-        final LayerTree tree;
+        final LayerSink sink;
         final byte[] buf = new byte[64 * 1024];
         long entries;
         long bytes;
@@ -141,8 +163,8 @@ public final class DeltaLayer {
         int opaqueDirs;
         int droppedXattrs;
 
-        Extraction(LayerTree tree) {
-            this.tree = tree;
+        Extraction(LayerSink sink) {
+            this.sink = sink;
         }
 
         void count(String what) {
@@ -157,8 +179,7 @@ public final class DeltaLayer {
             LayerPath p = LayerPath.ofEntry(name);
             String base = p.name();
             if (base.equals(OPAQUE)) {
-                Path dir = tree.directory(p.parent(), name);
-                files.lsetxattr(dir.toString(), "trusted.overlay.opaque", Y);
+                sink.opaque(p.parent(), name);
                 opaqueDirs++;
             } else if (p.inAufsMetadata()) {
                 return; // aufs metadata (.wh..wh.plnk/..., .wh..wh.aufs): no overlay meaning
@@ -168,20 +189,25 @@ public final class DeltaLayer {
                 }
                 whiteout(p.parent().child(base.substring(WH.length())), name);
             } else if (e.isDirectory()) {
-                directory(p, e);
+                sink.directory(p, name, meta(e, false));
             } else if (e.isSymbolicLink()) {
-                symlink(p, e);
+                if (e.getLinkName().isEmpty()) {
+                    throw ShimException.invalidArgument("delta layer: entry \"" + name + "\": symlink without target");
+                }
+                sink.symlink(p, name, e.getLinkName(), meta(e, true));
             } else if (e.isLink()) {
-                hardlink(p, e);
+                LayerPath target = LayerPath.ofLinkTarget(name, e.getLinkName());
+                if (target.equals(p) || target.isRoot()) {
+                    throw ShimException.invalidArgument("delta layer: entry \"" + name + "\": hard link to itself");
+                }
+                sink.hardlink(p, name, target, e.getLinkName());
             } else if (e.isCharacterDevice() && e.getDevMajor() == 0 && e.getDevMinor() == 0) {
                 whiteout(p, name);
             } else if (e.isCharacterDevice() || e.isBlockDevice()) {
                 throw ShimException.invalidArgument("delta layer: entry \"" + name + "\": device node "
                         + e.getDevMajor() + ":" + e.getDevMinor() + " (only whiteouts, char 0:0, are allowed)");
             } else if (e.isFIFO()) {
-                Path path = tree.clear(p, name, false);
-                files.mknod(path.toString(), FileOps.S_IFIFO | (e.getMode() & 07777), 0);
-                metadata(path, e, false);
+                sink.fifo(p, name, meta(e, false));
             } else if (e.isFile()) {
                 regular(p, e, in);
             } else {
@@ -191,72 +217,36 @@ public final class DeltaLayer {
         }
 
         void whiteout(LayerPath p, String entry) throws IOException {
-            Path path = tree.clear(p, entry, false);
-            files.mknod(path.toString(), FileOps.S_IFCHR, FileOps.makedev(0, 0));
+            if (p.isRoot()) {
+                throw ShimException.invalidArgument("delta layer: entry \"" + entry + "\": whiteout of the root");
+            }
+            sink.whiteout(p, entry);
             whiteouts++;
         }
 
-        private void directory(LayerPath p, TarArchiveEntry e) throws IOException {
-            Path path = tree.clear(p, e.getName(), true);
-            if (LayerTree.lstat(path) == null) {
-                Files.createDirectory(path);
-            }
-            metadata(path, e, false);
-        }
-
-        private void symlink(LayerPath p, TarArchiveEntry e) throws IOException {
-            if (e.getLinkName().isEmpty()) {
-                throw ShimException.invalidArgument("delta layer: entry \"" + e.getName() + "\": symlink without target");
-            }
-            Path path = tree.clear(p, e.getName(), false);
-            Files.createSymbolicLink(path, path.getFileSystem().getPath(e.getLinkName()));
-            metadata(path, e, true);
-        }
-
-        private void hardlink(LayerPath p, TarArchiveEntry e) throws IOException {
-            LayerPath target = LayerPath.ofLinkTarget(e.getName(), e.getLinkName());
-            if (target.equals(p) || target.isRoot()) {
-                throw ShimException.invalidArgument("delta layer: entry \"" + e.getName() + "\": hard link to itself");
-            }
-            Path t = tree.directory(target.parent(), e.getName()).resolve(target.name());
-            BasicFileAttributes a = LayerTree.lstat(t);
-            if (a == null || a.isDirectory() || a.isOther()) {
-                throw ShimException.invalidArgument("delta layer: entry \"" + e.getName() + "\": hard link target \""
-                        + e.getLinkName() + "\" is not a file extracted earlier from this layer");
-            }
-            Path path = tree.clear(p, e.getName(), false);
-            if (LayerTree.lstat(t) == null) {
-                throw ShimException.invalidArgument("delta layer: entry \"" + e.getName() + "\": hard link target \""
-                        + e.getLinkName() + "\" is inside the entry it replaces");
-            }
-            Files.createLink(path, t);
-        }
-
         private void regular(LayerPath p, TarArchiveEntry e, InputStream in) throws IOException {
+            String name = e.getName();
             if (bytes + e.getSize() > limits.maxBytes()) {
-                throw tooLarge(e.getName());
+                throw tooLarge(name);
             }
-            Path path = tree.clear(p, e.getName(), false);
-            try (OutputStream out = Files.newOutputStream(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                    LinkOption.NOFOLLOW_LINKS)) {
-                while (true) {
-                    int n = read(in, buf, e.getName());
+            sink.file(p, name, meta(e, false), e.getSize(), out -> {
+                long left = e.getSize();
+                while (left > 0) {
+                    int n = read(in, buf, (int) Math.min(buf.length, left), name);
                     if (n < 0) {
-                        break;
+                        throw ShimException.invalidArgument("delta layer: entry \"" + name
+                                + "\": corrupt or truncated data: " + left + " bytes missing");
                     }
                     bytes += n;
-                    if (bytes > limits.maxBytes()) {
-                        throw tooLarge(e.getName());
-                    }
+                    left -= n;
                     out.write(buf, 0, n);
                 }
-            }
-            metadata(path, e, false);
+            });
         }
 
-        private int read(InputStream in, byte[] buf, String entry) {
+        private int read(InputStream in, byte[] buf, int len, String entry) {
             try {
-                return in.read(buf);
+                return in.read(buf, 0, len);
             } catch (IOException | RuntimeException ex) {
                 throw ShimException.invalidArgument("delta layer: entry \"" + entry + "\": corrupt or truncated data: "
                         + ex.getMessage());
@@ -268,28 +258,20 @@ public final class DeltaLayer {
                     + "\": contents exceed " + limits.maxBytes() + " bytes");
         }
 
-        /** Owner, then mode (chown clears setuid), xattrs, times; directory times come last. */
-        private void metadata(Path path, TarArchiveEntry e, boolean symlink) {
-            String s = path.toString();
-            files.lchown(s, (int) e.getLongUserId(), (int) e.getLongGroupId());
-            if (!symlink) {
-                files.chmod(s, e.getMode() & 07777);
-            }
+        /** The entry's attributes; extended attributes filtered ({@link PaxXattrs}, no user.* on symlinks). */
+        private LayerSink.Meta meta(TarArchiveEntry e, boolean symlink) {
             PaxXattrs x = PaxXattrs.of(e);
             droppedXattrs += x.dropped();
+            Map<String, byte[]> kept = new LinkedHashMap<>();
             for (Map.Entry<String, byte[]> a : x.values().entrySet()) {
                 if (symlink && a.getKey().startsWith("user.")) {
                     droppedXattrs++; // the kernel refuses user.* on symlinks
-                    continue;
+                } else {
+                    kept.put(a.getKey(), a.getValue());
                 }
-                files.lsetxattr(s, a.getKey(), a.getValue());
             }
             long mtime = e.getLastModifiedTime() == null ? 0 : e.getLastModifiedTime().to(TimeUnit.NANOSECONDS);
-            if (e.isDirectory()) {
-                tree.deferTimes(path, mtime);
-            } else {
-                files.utimes(s, mtime, mtime);
-            }
+            return new LayerSink.Meta(e.getMode() & 07777, e.getLongUserId(), e.getLongGroupId(), mtime, kept);
         }
     }
 }

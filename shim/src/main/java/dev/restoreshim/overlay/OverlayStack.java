@@ -196,6 +196,13 @@ public record OverlayStack(List<Path> lowerDirs, Optional<Path> upperDir, Option
         }
     }
 
+    /** The same stack with {@code delta} as its top lower layer instead (once it is known where it lies). */
+    public OverlayStack withDelta(Path delta) {
+        List<Path> lowers = new ArrayList<>(lowerDirs);
+        lowers.set(0, delta);
+        return new OverlayStack(lowers, upperDir, workDir, extraOptions, readOnly, flags);
+    }
+
     /** The image layers below the delta, topmost first (for {@link LowerDirs}). */
     public LowerDirs imageLayers() {
         return new LowerDirs(lowerDirs.subList(1, lowerDirs.size()));

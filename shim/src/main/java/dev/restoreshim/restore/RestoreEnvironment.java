@@ -24,9 +24,11 @@ import java.util.Objects;
  * @param policy checks on archive entries
  * @param deltaLimits caps on delta extraction
  * @param images where CRIU reads the images of an archive restore ({@code restore.images})
+ * @param deltas how the delta is kept in the cache ({@code restore.delta})
  */
 public record RestoreEnvironment(Mounts mounts, FsMounts fsMounts, FileOps files, DeltaCache cache, Path stagingRoot,
-        Path scratchRoot, long tmpfsCapBytes, EntryPolicy policy, DeltaLayer.Limits deltaLimits, ImagePolicy images) {
+        Path scratchRoot, long tmpfsCapBytes, EntryPolicy policy, DeltaLayer.Limits deltaLimits, ImagePolicy images,
+        DeltaStore deltas) {
     public RestoreEnvironment {
         Objects.requireNonNull(mounts, "mounts");
         Objects.requireNonNull(fsMounts, "fsMounts");
@@ -37,12 +39,21 @@ public record RestoreEnvironment(Mounts mounts, FsMounts fsMounts, FileOps files
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(deltaLimits, "deltaLimits");
         Objects.requireNonNull(images, "images");
+        Objects.requireNonNull(deltas, "deltas");
         if (tmpfsCapBytes <= 0) {
             throw new IllegalArgumentException("tmpfsCapBytes must be positive: " + tmpfsCapBytes);
         }
     }
 
-    /** An environment whose archive restores always stage their images in tmpfs. */
+    /** An environment whose archive restores extract their deltas into directories. */
+    public RestoreEnvironment(Mounts mounts, FsMounts fsMounts, FileOps files, DeltaCache cache, Path stagingRoot,
+                              Path scratchRoot, long tmpfsCapBytes, EntryPolicy policy, DeltaLayer.Limits deltaLimits,
+                              ImagePolicy images) {
+        this(mounts, fsMounts, files, cache, stagingRoot, scratchRoot, tmpfsCapBytes, policy, deltaLimits, images,
+                DeltaStore.directories());
+    }
+
+    /** An environment whose archive restores always stage their images in tmpfs and extract their deltas. */
     public RestoreEnvironment(Mounts mounts, FsMounts fsMounts, FileOps files, DeltaCache cache, Path stagingRoot,
                               Path scratchRoot, long tmpfsCapBytes, EntryPolicy policy, DeltaLayer.Limits deltaLimits) {
         this(mounts, fsMounts, files, cache, stagingRoot, scratchRoot, tmpfsCapBytes, policy, deltaLimits,

@@ -11,6 +11,7 @@ import dev.restoreshim.process.CleanupStack;
 import dev.restoreshim.process.CreateSpec;
 import dev.restoreshim.sys.Mounts;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,10 +27,12 @@ import org.slf4j.LoggerFactory;
  *   <li>index: open the archive (an uncompressed tar is indexed from its headers), choose where
  *       CRIU reads its images ({@link ImagePolicy}), and refuse at once when images bound for
  *       tmpfs exceed the staging cap, or images read in place are not plain files;</li>
- *   <li>delta: extract {@code rootfs-diff.tar} once per archive key ({@link ArchiveKey}) into the
- *       {@link DeltaCache}, and lease it;</li>
+ *   <li>delta: turn {@code rootfs-diff.tar} once per archive key ({@link ArchiveKey}) into a
+ *       layer in the {@link DeltaCache}, an EROFS image or a directory ({@link DeltaStore}), and
+ *       lease it;</li>
  *   <li>mount: the overlay with the delta as top lower layer above the request's image layers,
- *       with the request's upper and work, on {@code <bundle>/rootfs};</li>
+ *       with the request's upper and work, on {@code <bundle>/rootfs} (an image delta is mounted
+ *       only for the overlay's mount call);</li>
  *   <li>images ({@link CriuImages}): mount an uncompressed archive in place as EROFS (and read its
  *       page images ahead), or stream only {@code checkpoint/*} into a per-restore tmpfs;</li>
  *   <li>create: the container, with an empty rootfs list (it is mounted) and the staged images
@@ -127,9 +130,7 @@ public final class Restorer {
         if (request.source() == RestoreRequest.Source.ARCHIVE) {
             try {
                 String key = ArchiveKey.of(request.path());
-                DeltaCache.Lease lease = env.cache().acquire(key, dir -> {
-                    throw new IOException("no cached delta to re-lease");
-                });
+                DeltaCache.Lease lease = existingLease(key);
                 resources.push("release delta lease " + key, lease::close);
             } catch (RuntimeException e) {
                 LOG.info("event=restore_readopt_no_lease {} reason=\"{}\"", label, e.getMessage());
@@ -147,6 +148,18 @@ public final class Restorer {
             }
         }
         return new Restoration<>(label, container, resources, null, RestoreTimings.forDirectory(0));
+    }
+
+    /** A lease on the cached delta of {@code key} in either format; nothing is extracted. */
+    private DeltaCache.Lease existingLease(String key) {
+        DeltaCache.LayerWriter none = at -> {
+            throw new IOException("no cached delta to re-lease");
+        };
+        try {
+            return env.cache().acquire(key, DeltaCache.Format.EROFS, none);
+        } catch (RuntimeException e) {
+            return env.cache().acquire(key, DeltaCache.Format.DIRECTORY, none);
+        }
     }
 
     private <C> Restoration<C> fromArchive(CreateSpec spec, Path path, Consumer<CheckpointImages> imageCheck,
@@ -176,24 +189,24 @@ public final class Restorer {
         long tIndex = System.nanoTime();
 
         String key = ArchiveKey.of(path);
-        Path deltaDir = env.cache().dir().resolve(DeltaCache.entryName(key));
+        DeltaCache.Format format = env.deltas().format(path);
         List<RootfsMount> mounts = spec.rootfs().stream()
                 .map(m -> new RootfsMount(m.type(), m.source(), m.options())).toList();
         OverlayStack.Scratch scratch = mounts.size() == 1 && mounts.getFirst().isBind()
                 ? scratch(spec, resources) : null;
-        OverlayStack stack = OverlayStack.of(mounts, deltaDir, scratch);
+        // the delta's place in the stack is known once it is leased (and, for an image, mounted)
+        OverlayStack stack = OverlayStack.of(mounts, env.cache().dir().resolve(DeltaCache.entryName(key)), scratch);
         boolean[] extracted = new boolean[1];
-        DeltaCache.Lease lease = env.cache().acquire(key, dir -> {
+        DeltaCache.Lease lease = env.cache().acquire(key, format, at -> {
             extracted[0] = true;
-            extractDelta(archive, dir, stack);
+            writeDelta(archive, at, format, stack);
         });
         resources.push("release delta lease " + key, lease::close);
         long tDelta = System.nanoTime();
 
         Path rootfs = spec.bundle().resolve("rootfs");
         createDirectories(rootfs);
-        OverlayMount overlay = OverlayMount.mount(stack, rootfs, env.mounts(), env.fsMounts());
-        resources.push("unmount overlay " + rootfs, overlay::close);
+        OverlayMount overlay = mountOverlay(spec, stack, lease, rootfs, resources);
         long tMount = System.nanoTime();
 
         Path imagesAt = env.stagingRoot().resolve(spec.namespace()).resolve(spec.id());
@@ -248,13 +261,47 @@ public final class Restorer {
         return new RestoreImageLayer(env.mounts(), env.fsMounts());
     }
 
-    private void extractDelta(CheckpointArchive archive, Path dir, OverlayStack stack) {
+    /**
+     * Mounts the overlay with the leased delta on top: a directory as it is; an EROFS image
+     * mounted on {@code <staging>/<ns>/<id>.delta} for as long as the overlay mount takes (the
+     * overlay holds its own reference to the layer, so the image mount is detached right after).
+     */
+    private OverlayMount mountOverlay(CreateSpec spec, OverlayStack stack, DeltaCache.Lease lease, Path rootfs,
+                                      CleanupStack resources) {
+        if (lease.format() == DeltaCache.Format.DIRECTORY) {
+            OverlayMount overlay = OverlayMount.mount(stack.withDelta(lease.path()), rootfs, env.mounts(),
+                    env.fsMounts());
+            resources.push("unmount overlay " + rootfs, overlay::close);
+            return overlay;
+        }
+        Path at = env.stagingRoot().resolve(spec.namespace()).resolve(spec.id() + ".delta");
+        ErofsDelta.Mounted delta = ErofsDelta.mount(env.mounts(), lease.path(), at);
+        resources.push("unmount delta image " + at, delta::close);
+        OverlayMount overlay = OverlayMount.mount(stack.withDelta(delta.dir()), rootfs, env.mounts(), env.fsMounts());
+        resources.push("unmount overlay " + rootfs, overlay::close);
+        delta.close(); // the stack's close is then a no-op
+        return overlay;
+    }
+
+    /** Writes the archive's delta (and deleted.files) at {@code at} in {@code format}. */
+    private void writeDelta(CheckpointArchive archive, Path at, DeltaCache.Format format, OverlayStack stack) {
         List<String> deleted = archive.deletedFiles();
         DeltaLayer layer = new DeltaLayer(env.files(), env.deltaLimits());
         try {
-            boolean any = archive.readDelta((entry, data) -> layer.extract(data, deleted, dir, stack.imageLayers()));
-            if (!any) {
-                layer.extract(java.io.InputStream.nullInputStream(), deleted, dir, stack.imageLayers());
+            switch (format) {
+                case DIRECTORY -> {
+                    boolean any = archive.readDelta((entry, data) -> layer.extract(data, deleted, at, stack.imageLayers()));
+                    if (!any) {
+                        layer.extract(InputStream.nullInputStream(), deleted, at, stack.imageLayers());
+                    }
+                }
+                case EROFS -> env.deltas().erofs().build(at, out -> {
+                    boolean any = archive.readDelta((entry, data) -> layer.writeTar(data, deleted, out,
+                            stack.imageLayers()));
+                    if (!any) {
+                        layer.writeTar(InputStream.nullInputStream(), deleted, out, stack.imageLayers());
+                    }
+                });
             }
         } catch (ShimException e) {
             // the layer names the entry; the caller needs the archive too

@@ -19,6 +19,7 @@ public final class Errno {
     public static final int EBUSY = 16;
     public static final int EEXIST = 17;
     public static final int EINVAL = 22;
+    public static final int EPIPE = 32;
     public static final int ENOTTY = 25;
     public static final int ENOSYS = 38;
 

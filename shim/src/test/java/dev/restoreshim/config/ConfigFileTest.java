@@ -73,6 +73,18 @@ class ConfigFileTest {
     }
 
     @Test
+    void parse_restoreDelta() {
+        assertEquals(RestoreSettings.Delta.AUTO, ConfigFile.parse("", "f").restore().delta());
+        assertEquals(RestoreSettings.Delta.DIRECTORY,
+                ConfigFile.parse("[restore]\ndelta = \"directory\"", "f").restore().delta());
+        assertEquals(RestoreSettings.Delta.EROFS, ConfigFile.parse("[restore]\ndelta = \"erofs\"", "f").restore().delta());
+        ConfigException e = bad("[restore]\ndelta = \"tar\"");
+        assertTrue(e.getMessage().contains("restore.delta"), e.getMessage());
+        assertTrue(e.getMessage().contains("must be one of \"auto\", \"directory\", \"erofs\", got \"tar\""),
+                e.getMessage());
+    }
+
+    @Test
     void parse_criuTable_policyAndBinary() {
         ShimConfig c = ConfigFile.parse("""
                 [criu]

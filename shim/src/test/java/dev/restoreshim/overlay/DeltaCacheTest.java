@@ -177,6 +177,31 @@ class DeltaCacheTest {
     }
 
     @Test
+    void erofsEntries_areFiles_keptBesideDirectories_indexedAtOpen_evictedByDeletingTheFile() throws Exception {
+        Path dir = tmp.resolve("cache");
+        DeltaCache cache = DeltaCache.open(dir, 1 << 20);
+        try (DeltaCache.Lease image = cache.acquire(A, DeltaCache.Format.EROFS, p -> Files.write(p, new byte[300]));
+             DeltaCache.Lease tree = cache.acquire(A, DeltaCache.Format.DIRECTORY, bytes(100))) {
+            assertEquals(dir.resolve(DeltaCache.entryName(A) + ".erofs"), image.path());
+            assertEquals(DeltaCache.Format.EROFS, image.format());
+            assertTrue(Files.isRegularFile(image.path()));
+            assertEquals(DeltaCache.Format.DIRECTORY, tree.format());
+            assertEquals(400, cache.sizeBytes());
+        }
+        Files.writeString(dir.resolve("sha256-not-hex.erofs"), "ignored");
+        DeltaCache reopened = DeltaCache.open(dir, 1 << 20);
+        assertEquals(400, reopened.sizeBytes());
+        AtomicInteger writes = new AtomicInteger();
+        try (DeltaCache.Lease l = reopened.acquire(A, DeltaCache.Format.EROFS, p -> writes.incrementAndGet())) {
+            assertEquals(DeltaCache.Format.EROFS, l.format());
+        }
+        assertEquals(0, writes.get(), "the image from before is reused");
+        DeltaCache small = DeltaCache.open(dir, 100);
+        assertEquals(List.of(DeltaCache.entryName(A)), small.entryNames(), "the LRU image evicted");
+        assertFalse(Files.exists(dir.resolve(DeltaCache.entryName(A) + ".erofs")));
+    }
+
+    @Test
     void open_evictsDownToTheCap() throws Exception {
         Path dir = tmp.resolve("cache");
         for (String d : List.of(A, B)) {

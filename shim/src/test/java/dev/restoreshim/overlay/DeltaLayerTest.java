@@ -243,10 +243,16 @@ class DeltaLayerTest {
         assertEquals(ErrorKind.RESOURCE_EXHAUSTED, e.kind());
     }
 
+    /** Refused the same way by both forms: extraction into a directory and the tar for mkfs.erofs. */
     private void assertRefused(TarBuilder tar, String entry, String reason) throws IOException {
         Path t = Files.createTempDirectory(tmp, "t");
-        ShimException e = assertThrows(ShimException.class, () -> extract(tar.stream(), List.of(), t));
+        byte[] bytes = tar.bytes();
+        ShimException e = assertThrows(ShimException.class, () -> extract(new ByteArrayInputStream(bytes), List.of(), t));
+        ShimException fromTar = assertThrows(ShimException.class, () -> layer.writeTar(new ByteArrayInputStream(bytes),
+                List.of(), java.io.OutputStream.nullOutputStream(), LowerDirs.NONE));
+        assertEquals(e.getMessage(), fromTar.getMessage());
         assertEquals(ErrorKind.INVALID_ARGUMENT, e.kind(), e.getMessage());
+        assertEquals(ErrorKind.INVALID_ARGUMENT, fromTar.kind(), fromTar.getMessage());
         assertTrue(e.getMessage().contains("\"" + entry + "\""), e.getMessage());
         assertTrue(e.getMessage().contains(reason), e.getMessage());
         assertFalse(Files.exists(tmp.resolve("escape"), LinkOption.NOFOLLOW_LINKS));
