@@ -77,11 +77,11 @@ class PodmanCheckpointIT {
                     "only CRIU may refuse it, the archive and delta are fine: " + e.getStatus());
         }
         // the daemon's default on this host keeps the delta as an EROFS image: look inside it
-        Path image = cachedLayer(containerd);
-        assertTrue(image.getFileName().toString().endsWith(".erofs") && Files.isRegularFile(image),
-                "the delta is an EROFS image file: " + image);
+        Path deltaImage = cachedLayer(containerd);
+        assertTrue(deltaImage.getFileName().toString().endsWith(".erofs") && Files.isRegularFile(deltaImage),
+                "the delta is an EROFS image file: " + deltaImage);
         Path layer = Files.createTempDirectory("rsit-delta-");
-        HostCommand.of("mount", "-t", "erofs", "-o", "ro", image.toString(), layer.toString()).check();
+        HostCommand.of("mount", "-t", "erofs", "-o", "ro", deltaImage.toString(), layer.toString()).check();
         try {
             assertEquals("written by app\n", Files.readString(layer.resolve("etc/app-written")));
             PosixFileAttributes whiteout = Files.readAttributes(layer.resolve("etc/rsit-release"),
