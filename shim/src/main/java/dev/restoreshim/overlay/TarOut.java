@@ -86,7 +86,7 @@ final class TarOut {
         long seconds = Math.floorDiv(h.mtimeNanos(), 1_000_000_000L);
         int nanos = (int) Math.floorMod(h.mtimeNanos(), 1_000_000_000L);
         if (nanos != 0 || seconds < 0 || seconds > MAX_OCTAL_11) {
-            pax.put("mtime", ascii(seconds + (nanos == 0 ? "" : "." + String.format("%09d", nanos))));
+            pax.put("mtime", ascii(java.math.BigDecimal.valueOf(h.mtimeNanos(), 9).stripTrailingZeros().toPlainString()));
         }
         for (Map.Entry<String, byte[]> x : h.xattrs().entrySet()) {
             pax.put("SCHILY.xattr." + x.getKey(), x.getValue());

@@ -1,7 +1,5 @@
-package dev.restoreshim.it;
+package dev.restoreshim.overlay;
 
-import dev.restoreshim.overlay.DeltaLayer;
-import dev.restoreshim.overlay.LowerDirs;
 import dev.restoreshim.sys.LinuxFileOps;
 import dev.restoreshim.sys.LinuxMounts;
 import dev.restoreshim.sys.Mounts;
@@ -12,7 +10,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -35,27 +32,35 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
  *
  * <p>Properties: {@code bench.files} (default 20000 files of {@code bench.fileKiB}, default 4),
  * {@code bench.bigMiB} (one large file, default 256), {@code bench.runs} (default 3). Run by
- * {@code deploy/bench-delta.sh}.
+ * {@code deploy/bench-delta.sh} (root: it drops the page cache and mounts); a test source of the
+ * shim module, so that it calls the daemon's classes directly.
  */
 public final class DeltaBench {
-    private final DemoRun demo = new DemoRun("delta bench", "== cleanup: the bench directory", "the step in flight",
-            Duration.ofSeconds(30));
+    private DeltaBench() {
+    }
 
-    public static void main(String[] args) {
-        DeltaBench bench = new DeltaBench();
-        System.exit(bench.demo.run(bench::measure));
+    public static void main(String[] args) throws Exception {
+        Path work = Files.createTempDirectory(Path.of("/var/tmp"), "delta-bench-");
+        Thread cleanup = new Thread(() -> {
+            try {
+                run("sh", "-c", "grep -q ' " + work + "/' /proc/self/mountinfo && umount -l " + work + "/mnt-* || true");
+                removeTree(work);
+            } catch (Exception e) {
+                System.err.println("delta bench: cleanup of " + work + ": " + e);
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(cleanup); // also on Ctrl-C
+        measure(work);
     }
 
     private record Run(long buildMs, long syncedMs, long mountMs, long evictMs, long bytes) {
     }
 
-    private void measure() throws Exception {
+    private static void measure(Path work) throws Exception {
         int files = Integer.getInteger("bench.files", 20_000);
         int fileKiB = Integer.getInteger("bench.fileKiB", 4);
         int bigMiB = Integer.getInteger("bench.bigMiB", 256);
         int runs = Integer.getInteger("bench.runs", 3);
-        Path work = Files.createTempDirectory(Path.of("/var/tmp"), "delta-bench-");
-        demo.resources().own(() -> removeTree(work));
         Path delta = work.resolve("rootfs-diff.tar.gz");
         System.out.println("== delta: " + files + " files of " + fileKiB + " KiB in " + (files / 100) + " dirs, one of "
                 + bigMiB + " MiB, one whiteout (gzip OCI layer, level 1)");
@@ -65,9 +70,7 @@ public final class DeltaBench {
         List<Run> dirs = new ArrayList<>();
         List<Run> images = new ArrayList<>();
         for (int i = 1; i <= runs; i++) {
-            demo.checkNotStopping();
             dirs.add(directory(layer, delta, work.resolve("dir-" + i)));
-            demo.checkNotStopping();
             images.add(image(layer, delta, work.resolve("img-" + i + ".erofs"), work.resolve("mnt-" + i)));
             System.out.printf("   run %d: directory %s | image %s%n", i, dirs.getLast(), images.getLast());
         }
@@ -96,12 +99,12 @@ public final class DeltaBench {
             layer.extract(in, List.of(), dir, LowerDirs.NONE);
         }
         long t1 = System.nanoTime();
-        HostCommand.of("sync", "-f", dir.toString()).check();
+        run("sync", "-f", dir.toString());
         long t2 = System.nanoTime();
         long bytes = sizeOf(dir);
         long t3 = System.nanoTime();
         removeTree(dir);
-        HostCommand.of("sync", "-f", dir.getParent().toString()).check();
+        run("sync", "-f", dir.getParent().toString());
         long t4 = System.nanoTime();
         return new Run(ms(t0, t1), ms(t0, t2), 0, ms(t3, t4), bytes);
     }
@@ -118,7 +121,7 @@ public final class DeltaBench {
             throw new IllegalStateException("mkfs.erofs failed: exit " + mkfs.exitValue());
         }
         long t1 = System.nanoTime();
-        HostCommand.of("sync", "-f", image.toString()).check();
+        run("sync", "-f", image.toString());
         long t2 = System.nanoTime();
         Files.createDirectories(mnt);
         var mounts = new LinuxMounts();
@@ -130,7 +133,7 @@ public final class DeltaBench {
         long bytes = Files.size(image);
         long t5 = System.nanoTime();
         Files.delete(image);
-        HostCommand.of("sync", "-f", image.getParent().toString()).check();
+        run("sync", "-f", image.getParent().toString());
         long t6 = System.nanoTime();
         return new Run(ms(t0, t1), ms(t0, t2), ms(t3, t4), ms(t5, t6), bytes);
     }
@@ -205,8 +208,15 @@ public final class DeltaBench {
         }
     }
 
-    private static void dropCaches() throws IOException {
-        HostCommand.of("sh", "-c", "sync; echo 3 > /proc/sys/vm/drop_caches").check();
+    private static void dropCaches() throws IOException, InterruptedException {
+        run("sh", "-c", "sync; echo 3 > /proc/sys/vm/drop_caches");
+    }
+
+    private static void run(String... argv) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(argv).inheritIO().start();
+        if (p.waitFor() != 0) {
+            throw new IOException(String.join(" ", argv) + ": exit " + p.exitValue());
+        }
     }
 
     private static long ms(long from, long to) {
