@@ -102,7 +102,7 @@ record HostTool(ProcessLauncher launcher, Reaper reaper, Fds fds, Signals signal
             input.writeTo(out);
             out.close(); // the rest of the input, then end of file
         } catch (IOException | RuntimeException e) {
-            if (e.getCause() instanceof SysException s && s.errno() == Errno.EPIPE) {
+            if (brokenPipe(e)) {
                 // the command exited early and closed the pipe: its own error says why
                 pipe.close();
                 throw failed(what, command, await(what, command, pid), errFile);
@@ -114,6 +114,16 @@ record HostTool(ProcessLauncher launcher, Reaper reaper, Fds fds, Signals signal
             }
             throw ShimException.internal(what + ": writing the input of " + command + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Whether {@code e} comes from writing to a pipe nobody reads (however deep it was wrapped). */
+    private static boolean brokenPipe(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SysException s && s.errno() == Errno.EPIPE) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void kill(int pid) {

@@ -115,6 +115,19 @@ class ErofsDeltaTest {
         assertEquals(before, children(), "mkfs.erofs reaped");
     }
 
+    @Test
+    void mkfsFailing_whileTheLayerWrites_isNamedWithItsError() throws Exception {
+        Map<String, byte[]> m = new LinkedHashMap<>();
+        m.put("big", new byte[8 << 20]);
+        byte[] tar = RestoreFixtures.tar(m);
+        Path image = tmp.resolve("delta.erofs");
+        ErofsDelta failing = new ErofsDelta(erofs.tool(), "false"); // exits at once, reading nothing
+        ShimException e = assertThrows(ShimException.class, () -> assertTimeoutPreemptively(Duration.ofSeconds(30),
+                () -> failing.build(image, out -> layer.writeTar(new ByteArrayInputStream(tar), List.of(), out,
+                        LowerDirs.NONE))));
+        assertEquals("restore: build delta image " + image + ": false failed (exit 1)", e.getMessage());
+    }
+
     /** This JVM's live children (other tests may have left some; only new ones matter). */
     private static List<Long> children() {
         return ProcessHandle.current().children().filter(ProcessHandle::isAlive).map(ProcessHandle::pid).sorted().toList();
