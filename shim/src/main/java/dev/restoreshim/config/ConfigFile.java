@@ -162,30 +162,23 @@ public final class ConfigFile {
                 throw new ConfigException(origin, "restore.tmpfs_size_limit",
                         "must be at least 1M, got " + limit + " bytes");
             }
-            return new RestoreSettings(cacheDir, limit, images(table.get("images")),
-                    bool("restore.readahead", table.get("readahead"), false), delta(table.get("delta")));
+            return new RestoreSettings(cacheDir, limit,
+                    choice("restore.images", table.get("images"), RestoreSettings.Images.values()),
+                    bool("restore.readahead", table.get("readahead"), false),
+                    choice("restore.delta", table.get("delta"), RestoreSettings.Delta.values()));
         }
 
-        private RestoreSettings.Delta delta(JsonNode node) {
-            String value = string("restore.delta", node, "auto");
-            for (RestoreSettings.Delta d : RestoreSettings.Delta.values()) {
-                if (d.configName().equals(value)) {
-                    return d;
+        /** One of {@code values} by its lower-case name ({@code "auto"} when absent). */
+        private <E extends Enum<E>> E choice(String key, JsonNode node, E[] values) {
+            String value = string(key, node, "auto");
+            for (E v : values) {
+                if (v.name().toLowerCase(Locale.ROOT).equals(value)) {
+                    return v;
                 }
             }
-            throw new ConfigException(origin, "restore.delta",
-                    "must be one of \"auto\", \"directory\", \"erofs\", got \"" + value + "\"");
-        }
-
-        private RestoreSettings.Images images(JsonNode node) {
-            String value = string("restore.images", node, "auto");
-            for (RestoreSettings.Images i : RestoreSettings.Images.values()) {
-                if (i.configName().equals(value)) {
-                    return i;
-                }
-            }
-            throw new ConfigException(origin, "restore.images",
-                    "must be one of \"auto\", \"tmpfs\", \"erofs\", got \"" + value + "\"");
+            throw new ConfigException(origin, key, "must be one of " + String.join(", ", Arrays.stream(values)
+                    .map(v -> "\"" + v.name().toLowerCase(Locale.ROOT) + "\"").toList()) + ", got \"" + value
+                    + "\"");
         }
 
         private boolean bool(String key, JsonNode node, boolean fallback) {
