@@ -36,7 +36,10 @@ final class FakeHost implements ProcessLauncher, Reaper, Signals, PageCache {
     private final Map<Integer, String> opened = new HashMap<>();
     private int nextFd = 40;
 
-    /** The fds: only open and close are used by {@link HostTool}. */
+    /** What was written to a spawned command's stdin pipe. */
+    final java.io.ByteArrayOutputStream stdin = new java.io.ByteArrayOutputStream();
+
+    /** The fds: open, close, and a pipe whose writes land in {@link #stdin}. */
     final Fds fds = new Fds() {
         @Override
         public int open(String path, int flags, int mode) {
@@ -55,7 +58,7 @@ final class FakeHost implements ProcessLauncher, Reaper, Signals, PageCache {
 
         @Override
         public int[] pipe() {
-            throw new UnsupportedOperationException();
+            return new int[] {nextFd++, nextFd++};
         }
 
         @Override
@@ -65,7 +68,9 @@ final class FakeHost implements ProcessLauncher, Reaper, Signals, PageCache {
 
         @Override
         public void write(int fd, byte[] buf, int off, int len) {
-            throw new UnsupportedOperationException();
+            synchronized (stdin) {
+                stdin.write(buf, off, len);
+            }
         }
 
         @Override
@@ -92,7 +97,9 @@ final class FakeHost implements ProcessLauncher, Reaper, Signals, PageCache {
         try {
             Files.writeString(Path.of(opened.get(spec.fds().get(2))), stderr);
             if (exitCode == 0 && !hang) {
-                Files.write(Path.of(spec.argv().get(spec.argv().size() - 2)), output);
+                // mkfs.erofs --tar=i OUT ARCHIVE; with a stdin pipe (a delta image) OUT is last
+                int out = spec.fds().containsKey(0) ? spec.argv().size() - 1 : spec.argv().size() - 2;
+                Files.write(Path.of(spec.argv().get(out)), output);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

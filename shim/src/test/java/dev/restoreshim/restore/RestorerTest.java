@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.restoreshim.archive.EntryPolicy;
+import dev.restoreshim.config.RestoreSettings;
 import dev.restoreshim.errors.ErrorKind;
 import dev.restoreshim.errors.ShimException;
 import dev.restoreshim.overlay.DeltaCache;
@@ -19,6 +20,7 @@ import dev.restoreshim.process.Stdio;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +51,15 @@ class RestorerTest {
         return new Restorer(new RestoreEnvironment(mounts, new RestoreFixtures.NoFsMounts(),
                 new RestoreFixtures.InertFileOps(), cache, tmp.resolve("daemon/restore"), tmp.resolve("scratch"),
                 capBytes, EntryPolicy.defaults(), DeltaLayer.Limits.DEFAULT));
+    }
+
+    /** A restorer that keeps deltas as EROFS images built by a fake mkfs.erofs. */
+    private Restorer imageDeltaRestorer(FakeHost host) {
+        return new Restorer(new RestoreEnvironment(mounts, new RestoreFixtures.NoFsMounts(),
+                new RestoreFixtures.InertFileOps(), cache, tmp.resolve("daemon/restore"), tmp.resolve("scratch"),
+                8 * MIB, EntryPolicy.defaults(), DeltaLayer.Limits.DEFAULT, ImagePolicy.tmpfsOnly(),
+                new DeltaStore(RestoreSettings.Delta.AUTO, new ErofsDelta(host.tool(Duration.ofSeconds(5)), "mkfs.erofs"),
+                        "")));
     }
 
     private CreateSpec spec(String checkpoint) {
@@ -98,6 +109,54 @@ class RestorerTest {
         assertEquals(4, mounts.calls().size(), "staging is not unmounted twice");
         assertFalse(Files.exists(delta), "lease released: the unleased delta is evicted (cap 0)");
         assertEquals(5, r.timings().restoreMs());
+    }
+
+    @Test
+    void imageDelta_builtFromTheLayerTar_mountedOnlyForTheOverlayMount() throws IOException {
+        FakeHost host = new FakeHost();
+        Path archive = archive(tmp.resolve("x.tar"), 4096, containerdDelta());
+        Path image = cache.dir().resolve(DeltaCache.entryName(ArchiveKey.of(archive)) + ".erofs");
+        Path at = tmp.resolve("daemon/restore/k8s.io/app.delta");
+
+        Restoration<String> r = imageDeltaRestorer(host).restore(spec(""), archiveRequest(archive), this::create);
+
+        assertEquals(1, host.spawned.size(), "one build");
+        List<String> argv = host.spawned.getFirst();
+        assertEquals(List.of("mkfs.erofs", "--quiet", "--tar=f", "--aufs"), argv.subList(0, 4));
+        assertTrue(argv.getLast().startsWith(cache.dir().resolve(".tmp-" + image.getFileName()) + "-"),
+                "built under a temporary name, renamed into place: " + argv);
+        String tar = host.stdin.toString(java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertTrue(tar.contains("etc/written") && tar.contains("hello"), "the layer tar went to mkfs.erofs' stdin");
+        assertEquals(List.of("mount erofs " + at + " ",
+                "mount overlay " + bundle.resolve("rootfs") + " lowerdir=" + at
+                        + ":/snap/2/fs:/snap/1/fs,upperdir=/snap/9/fs,workdir=/snap/9/work,index=off",
+                "unmount " + at,
+                "mount tmpfs " + staging + " size=" + 8 * MIB + ",mode=0700"), mounts.calls());
+        assertFalse(Files.exists(at), "mount point removed");
+        assertTrue(Files.isRegularFile(image), "the image is the cache entry");
+        r.afterStart(1, true);
+        r.close();
+        assertEquals("unmount " + bundle.resolve("rootfs"), mounts.calls().getLast());
+        assertEquals(1, mounts.calls().stream().filter(c -> c.equals("unmount " + at)).count(), "detached once");
+        assertFalse(Files.exists(image), "lease released: the unleased image is evicted (cap 0)");
+    }
+
+    @Test
+    void imageDelta_overlayMountFails_imageMountDetached_nothingLeft() throws IOException {
+        FakeHost host = new FakeHost();
+        mounts.failing = "overlay"::equals;
+        Path archive = archive(tmp.resolve("x.tar"), 4096, containerdDelta());
+        Path at = tmp.resolve("daemon/restore/k8s.io/app.delta");
+
+        var e = assertThrows(ShimException.class,
+                () -> imageDeltaRestorer(host).restore(spec(""), archiveRequest(archive), this::create));
+
+        assertEquals(ErrorKind.INTERNAL, e.kind(), e.getMessage());
+        assertEquals(List.of("mount erofs " + at + " ", "failed mount overlay " + bundle.resolve("rootfs"),
+                "unmount " + at), mounts.calls());
+        assertFalse(Files.exists(at));
+        assertEquals(List.of(), cache.entryNames(), "lease released, entry evicted (cap 0)");
+        assertEquals(List.of(), created);
     }
 
     @Test
