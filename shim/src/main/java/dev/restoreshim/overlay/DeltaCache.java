@@ -160,6 +160,19 @@ public final class DeltaCache {
         return m.group(1) + "-" + m.group(2);
     }
 
+    /** A lease on the complete entry of {@code digest} in {@code format}, if there is one; nothing is written. */
+    public java.util.Optional<Lease> lookup(String digest, Format format) {
+        String name = entryName(digest) + format.suffix;
+        synchronized (lock) {
+            Entry e = entries.get(name);
+            if (e == null) {
+                return java.util.Optional.empty();
+            }
+            e.refs++;
+            return java.util.Optional.of(new Lease(digest, e));
+        }
+    }
+
     /** {@link #acquire(String, Format, LayerWriter)} of a {@link Format#DIRECTORY} layer. */
     public Lease acquire(String digest, LayerWriter writer) {
         return acquire(digest, Format.DIRECTORY, writer);

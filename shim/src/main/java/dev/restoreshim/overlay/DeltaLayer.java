@@ -42,6 +42,11 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 public final class DeltaLayer {
     private static final String WH = ".wh.";
     private static final String OPAQUE = ".wh..wh..opq";
+    /**
+     * Paths an image build models at most: about 11 MB of heap, well inside the daemon's 128 MiB
+     * ({@code -Xmx128m} by default). Deltas with more files are extracted into a directory.
+     */
+    public static final long IMAGE_MAX_PATHS = 100_000;
 
     /**
      * Bounds on one extraction, against bombs.
@@ -102,7 +107,40 @@ public final class DeltaLayer {
      * @throws ShimException as {@link #extract}; INTERNAL when {@code out} fails
      */
     public Stats writeTar(InputStream tar, List<String> deletedFiles, OutputStream out, LowerDirs lowerDirs) {
-        return write(tar, deletedFiles, new TarSink(out, lowerDirs), "the layer tar");
+        return writeTar(tar, deletedFiles, out, lowerDirs, IMAGE_MAX_PATHS);
+    }
+
+    /**
+     * As {@link #writeTar(InputStream, List, OutputStream, LowerDirs)}, with at most {@code maxPaths}
+     * paths in the layer.
+     *
+     * @throws TooLargeForImage when the layer has more paths
+     */
+    public Stats writeTar(InputStream tar, List<String> deletedFiles, OutputStream out, LowerDirs lowerDirs,
+                          long maxPaths) {
+        return write(tar, deletedFiles, new TarSink(out, lowerDirs, maxPaths), "the layer tar");
+    }
+
+    /**
+     * A delta with more paths than an image build may model in memory ({@link TarSink}); it can
+     * still be extracted into a directory. RESOURCE_EXHAUSTED, but meant to be caught
+     * ({@link #isTooLargeForImage}).
+     */
+    public static final class TooLargeForImage extends ShimException {
+        TooLargeForImage(long maxPaths) {
+            super(ErrorKind.RESOURCE_EXHAUSTED, "delta layer: more than " + maxPaths
+                    + " paths, too many to build an EROFS image in the daemon's memory");
+        }
+    }
+
+    /** Whether {@code e}, or what it wraps, is a {@link TooLargeForImage}. */
+    public static boolean isTooLargeForImage(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof TooLargeForImage) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private Stats write(InputStream tar, List<String> deletedFiles, LayerSink sink, String target) {

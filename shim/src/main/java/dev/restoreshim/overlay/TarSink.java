@@ -17,7 +17,9 @@ import java.util.Map;
  * one, as {@code mkfs.erofs} applies them (a directory's subtree goes with it).
  *
  * <p>The rules a directory tree checks with lstat are checked against an in-memory model of
- * what has been written: the kind of each path, nothing more.
+ * what has been written: the kind of each path, nothing more. The model is bounded (the daemon's
+ * heap is small): a delta with more paths throws {@link DeltaLayer.TooLargeForImage}, and the
+ * caller keeps that delta as a directory instead.
  */
 final class TarSink implements LayerSink {
     private static final String OPAQUE = ".wh..wh..opq";
@@ -41,11 +43,18 @@ final class TarSink implements LayerSink {
 
     private final TarOut out;
     private final LowerDirs lowerDirs;
+    private final long maxPaths;
     private final Node root = new Node(Kind.DIRECTORY);
+    private long paths;
 
-    TarSink(OutputStream out, LowerDirs lowerDirs) {
+    /**
+     * @param maxPaths how many paths the model may hold (about 110 bytes of heap each); one more
+     *     throws {@link DeltaLayer.TooLargeForImage}
+     */
+    TarSink(OutputStream out, LowerDirs lowerDirs, long maxPaths) {
         this.out = new TarOut(out);
         this.lowerDirs = lowerDirs;
+        this.maxPaths = maxPaths;
     }
 
     @Override
@@ -57,7 +66,10 @@ final class TarSink implements LayerSink {
     public void directory(LayerPath p, String entry, Meta meta) throws IOException {
         if (!p.isRoot()) {
             Node parent = clear(p, entry, true);
-            parent.children.computeIfAbsent(p.name(), n -> new Node(Kind.DIRECTORY));
+            if (!parent.children.containsKey(p.name())) {
+                parent.children.put(p.name(), new Node(Kind.DIRECTORY));
+                counted();
+            }
         }
         out.begin(header(p, TarOut.DIRECTORY, meta, 0, ""));
     }
@@ -89,6 +101,7 @@ final class TarSink implements LayerSink {
             throw DeltaLayer.insideReplaced(entry, targetName);
         }
         parent.children.put(p.name(), still);
+        counted();
         out.begin(new TarOut.Header(name(p), TarOut.HARDLINK, 0, 0, 0, 0, 0, name(target), Map.of()));
     }
 
@@ -120,6 +133,14 @@ final class TarSink implements LayerSink {
             throw ShimException.invalidArgument("delta layer: entry \"" + entry + "\": the root must be a directory");
         }
         clear(p, entry, false).children.put(p.name(), new Node(kind));
+        counted();
+    }
+
+    /** One more path in the model (replaced paths are not subtracted: a bound, not a count). */
+    private void counted() {
+        if (++paths > maxPaths) {
+            throw new DeltaLayer.TooLargeForImage(maxPaths);
+        }
     }
 
     /** The parent of {@code p}, made sure to be a directory, with whatever was at {@code p} dropped. */
@@ -142,6 +163,7 @@ final class TarSink implements LayerSink {
             if (next == null) {
                 next = new Node(Kind.DIRECTORY);
                 n.children.put(c, next);
+                counted();
                 implicitDirectory(walked);
             } else if (next.kind == Kind.SYMLINK) {
                 throw ShimException.invalidArgument("delta layer: entry \"" + entry + "\": parent " + walked

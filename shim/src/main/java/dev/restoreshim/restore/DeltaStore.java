@@ -3,6 +3,7 @@ package dev.restoreshim.restore;
 import dev.restoreshim.config.RestoreSettings;
 import dev.restoreshim.errors.ShimException;
 import dev.restoreshim.overlay.DeltaCache;
+import dev.restoreshim.overlay.DeltaLayer;
 import dev.restoreshim.sys.Fds;
 import dev.restoreshim.sys.ProcessLauncher;
 import dev.restoreshim.sys.Reaper;
@@ -18,11 +19,21 @@ import java.util.Objects;
  * @param choice the configured choice
  * @param erofs builds delta images, or null when they are not used here
  * @param unavailable why EROFS images cannot be used (empty when they can)
+ * @param maxImagePaths the most paths a delta built as an image may have; a larger one is
+ *     extracted into a directory ({@link DeltaLayer#IMAGE_MAX_PATHS} by default)
  */
-public record DeltaStore(RestoreSettings.Delta choice, ErofsDelta erofs, String unavailable) {
+public record DeltaStore(RestoreSettings.Delta choice, ErofsDelta erofs, String unavailable, long maxImagePaths) {
     public DeltaStore {
         Objects.requireNonNull(choice, "choice");
         Objects.requireNonNull(unavailable, "unavailable");
+        if (maxImagePaths < 1) {
+            throw new IllegalArgumentException("maxImagePaths must be positive: " + maxImagePaths);
+        }
+    }
+
+    /** A store whose image builds are bounded by {@link DeltaLayer#IMAGE_MAX_PATHS}. */
+    public DeltaStore(RestoreSettings.Delta choice, ErofsDelta erofs, String unavailable) {
+        this(choice, erofs, unavailable, DeltaLayer.IMAGE_MAX_PATHS);
     }
 
     /** Always directories (tests, and hosts where nothing else was set up). */

@@ -152,13 +152,44 @@ public final class Restorer {
 
     /** A lease on the cached delta of {@code key} in either format; nothing is extracted. */
     private DeltaCache.Lease existingLease(String key) {
-        DeltaCache.LayerWriter none = at -> {
-            throw new IOException("no cached delta to re-lease");
-        };
+        return env.cache().lookup(key, DeltaCache.Format.EROFS)
+                .or(() -> env.cache().lookup(key, DeltaCache.Format.DIRECTORY))
+                .orElseThrow(() -> ShimException.failedPrecondition("no cached delta of " + key + " to re-lease"));
+    }
+
+    /**
+     * The delta of {@code archive}, leased: a cached one in either format when the preferred format
+     * is an image (a delta too large for an image was kept as a directory before), else built in
+     * {@code format}; a delta with more paths than an image build may model
+     * ({@link DeltaLayer.TooLargeForImage}) is extracted into a directory instead.
+     */
+    private DeltaCache.Lease acquireDelta(CheckpointArchive archive, String key, DeltaCache.Format format,
+                                          OverlayStack stack, boolean[] extracted, String label) {
+        if (format == DeltaCache.Format.DIRECTORY) {
+            return env.cache().acquire(key, format, at -> {
+                extracted[0] = true;
+                writeDelta(archive, at, format, stack);
+            });
+        }
+        var cached = env.cache().lookup(key, DeltaCache.Format.EROFS)
+                .or(() -> env.cache().lookup(key, DeltaCache.Format.DIRECTORY));
+        if (cached.isPresent()) {
+            return cached.get();
+        }
         try {
-            return env.cache().acquire(key, DeltaCache.Format.EROFS, none);
+            return env.cache().acquire(key, DeltaCache.Format.EROFS, at -> {
+                extracted[0] = true;
+                writeDelta(archive, at, DeltaCache.Format.EROFS, stack);
+            });
         } catch (RuntimeException e) {
-            return env.cache().acquire(key, DeltaCache.Format.DIRECTORY, none);
+            if (!DeltaLayer.isTooLargeForImage(e)) {
+                throw e;
+            }
+            LOG.info("event=delta_as_directory {} key={} reason=\"{}\"", label, key, e.getMessage());
+            return env.cache().acquire(key, DeltaCache.Format.DIRECTORY, at -> {
+                extracted[0] = true;
+                writeDelta(archive, at, DeltaCache.Format.DIRECTORY, stack);
+            });
         }
     }
 
@@ -197,10 +228,7 @@ public final class Restorer {
         // the delta's place in the stack is known once it is leased (and, for an image, mounted)
         OverlayStack stack = OverlayStack.of(mounts, env.cache().dir().resolve(DeltaCache.entryName(key)), scratch);
         boolean[] extracted = new boolean[1];
-        DeltaCache.Lease lease = env.cache().acquire(key, format, at -> {
-            extracted[0] = true;
-            writeDelta(archive, at, format, stack);
-        });
+        DeltaCache.Lease lease = acquireDelta(archive, key, format, stack, extracted, label);
         resources.push("release delta lease " + key, lease::close);
         long tDelta = System.nanoTime();
 
@@ -296,10 +324,11 @@ public final class Restorer {
                     }
                 }
                 case EROFS -> env.deltas().erofs().build(at, out -> {
+                    long max = env.deltas().maxImagePaths();
                     boolean any = archive.readDelta((entry, data) -> layer.writeTar(data, deleted, out,
-                            stack.imageLayers()));
+                            stack.imageLayers(), max));
                     if (!any) {
-                        layer.writeTar(InputStream.nullInputStream(), deleted, out, stack.imageLayers());
+                        layer.writeTar(InputStream.nullInputStream(), deleted, out, stack.imageLayers(), max);
                     }
                 });
             }

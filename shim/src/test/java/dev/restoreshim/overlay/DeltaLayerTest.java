@@ -231,6 +231,19 @@ class DeltaLayerTest {
     }
 
     @Test
+    void imageBuild_withMorePathsThanItMayModel_isTooLargeForImage() throws Exception {
+        byte[] tar = new TarBuilder().file("a/one", "1").file("a/two", "2").file("b", "3").bytes();
+        ShimException e = assertThrows(ShimException.class, () -> layer.writeTar(new ByteArrayInputStream(tar),
+                List.of(), java.io.OutputStream.nullOutputStream(), LowerDirs.NONE, 3));
+        assertTrue(DeltaLayer.isTooLargeForImage(e), e.toString());
+        assertEquals(ErrorKind.RESOURCE_EXHAUSTED, e.kind());
+        assertTrue(DeltaLayer.isTooLargeForImage(new ShimException(ErrorKind.INTERNAL, "wrapped", e)));
+        assertFalse(DeltaLayer.isTooLargeForImage(new ShimException(ErrorKind.RESOURCE_EXHAUSTED, "other")));
+        layer.writeTar(new ByteArrayInputStream(tar), List.of(), java.io.OutputStream.nullOutputStream(),
+                LowerDirs.NONE, 4); // a, a/one, a/two, b
+    }
+
+    @Test
     void limits_areResourceExhausted() throws Exception {
         DeltaLayer small = new DeltaLayer(files, new DeltaLayer.Limits(10, 100));
         ShimException e = assertThrows(ShimException.class, () -> small.extract(

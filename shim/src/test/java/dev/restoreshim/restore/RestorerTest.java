@@ -55,11 +55,15 @@ class RestorerTest {
 
     /** A restorer that keeps deltas as EROFS images built by a fake mkfs.erofs. */
     private Restorer imageDeltaRestorer(FakeHost host) {
+        return imageDeltaRestorer(host, DeltaLayer.IMAGE_MAX_PATHS);
+    }
+
+    private Restorer imageDeltaRestorer(FakeHost host, long maxImagePaths) {
         return new Restorer(new RestoreEnvironment(mounts, new RestoreFixtures.NoFsMounts(),
                 new RestoreFixtures.InertFileOps(), cache, tmp.resolve("daemon/restore"), tmp.resolve("scratch"),
                 8 * MIB, EntryPolicy.defaults(), DeltaLayer.Limits.DEFAULT, ImagePolicy.tmpfsOnly(),
                 new DeltaStore(RestoreSettings.Delta.AUTO, new ErofsDelta(host.tool(Duration.ofSeconds(5)), "mkfs.erofs"),
-                        "")));
+                        "", maxImagePaths)));
     }
 
     private CreateSpec spec(String checkpoint) {
@@ -139,6 +143,30 @@ class RestorerTest {
         assertEquals("unmount " + bundle.resolve("rootfs"), mounts.calls().getLast());
         assertEquals(1, mounts.calls().stream().filter(c -> c.equals("unmount " + at)).count(), "detached once");
         assertFalse(Files.exists(image), "lease released: the unleased image is evicted (cap 0)");
+    }
+
+    @Test
+    void deltaWithTooManyPathsForAnImage_isExtractedIntoADirectory_andReusedAsOne() throws IOException {
+        FakeHost host = new FakeHost();
+        cache = DeltaCache.open(tmp.resolve("cache2"), Long.MAX_VALUE);
+        Path archive = archive(tmp.resolve("x.tar"), 4096, containerdDelta());
+        Path dir = cache.dir().resolve(DeltaCache.entryName(ArchiveKey.of(archive)));
+
+        Restoration<String> r = imageDeltaRestorer(host, 2).restore(spec(""), archiveRequest(archive), this::create);
+
+        assertEquals(1, host.killed.size(), "the image build was stopped: " + host.killed);
+        assertEquals(List.of(DeltaCache.entryName(ArchiveKey.of(archive))), cache.entryNames(), "only the directory");
+        assertEquals("hello", Files.readString(dir.resolve("etc/written")));
+        assertTrue(mounts.calls().getFirst().startsWith("mount overlay " + bundle.resolve("rootfs") + " lowerdir=" + dir
+                + ":"), mounts.calls().toString());
+        assertFalse(r.timings().deltaCached());
+        r.afterStart(1, true);
+        r.close();
+
+        Restoration<String> again = imageDeltaRestorer(host, 2).restore(spec(""), archiveRequest(archive), this::create);
+        assertTrue(again.timings().deltaCached(), "the directory is found, no second try at an image");
+        assertEquals(1, host.spawned.size());
+        again.close();
     }
 
     @Test
