@@ -61,6 +61,13 @@ public final class DeltaBench {
         int fileKiB = Integer.getInteger("bench.fileKiB", 4);
         int bigMiB = Integer.getInteger("bench.bigMiB", 256);
         int runs = Integer.getInteger("bench.runs", 3);
+        long paths = files + files / 100 + 8L; // files, their directories, data/, var/, etc/, the root, ...
+        if (paths > DeltaLayer.IMAGE_MAX_PATHS) {
+            System.err.println("delta bench: " + files + " files make about " + paths + " paths, more than the "
+                    + DeltaLayer.IMAGE_MAX_PATHS + " an image build may have (the daemon extracts such a delta into a"
+                    + " directory); use fewer files");
+            System.exit(1);
+        }
         Path delta = work.resolve("rootfs-diff.tar.gz");
         System.out.println("== delta: " + files + " files of " + fileKiB + " KiB in " + (files / 100) + " dirs, one of "
                 + bigMiB + " MiB, one whiteout (gzip OCI layer, level 1)");
