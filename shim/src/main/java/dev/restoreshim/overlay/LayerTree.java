@@ -27,9 +27,16 @@ final class LayerTree {
     private final Path root;
     private final FileOps files;
     private final LowerDirs lowerDirs;
-    private final List<Runnable> deferredTimes = new ArrayList<>();
-    /** Directories already checked (or created) by this extraction; forgotten when anything is removed. */
+    /** Directory times to apply at {@link #finish}: paths as strings and times side by side (compact). */
+    private final List<String> deferredPaths = new ArrayList<>();
+    private long[] deferredMtimes = new long[64];
+    /**
+     * Directories already checked (or created) by this extraction, so that siblings skip the lstat
+     * walk; forgotten when anything is removed, and when it reaches {@link #KNOWN_DIRS_MAX}: a cache
+     * that must not grow with the delta (the daemon's heap is 128 MiB).
+     */
     private final Set<LayerPath> knownDirs = new HashSet<>();
+    static final int KNOWN_DIRS_MAX = 4096;
 
     LayerTree(Path root, FileOps files, LowerDirs lowerDirs) {
         this.root = root;
@@ -76,6 +83,9 @@ final class LayerTree {
                         + " is not a directory");
             }
         }
+        if (knownDirs.size() >= KNOWN_DIRS_MAX) {
+            knownDirs.clear();
+        }
         knownDirs.add(dir);
         return p;
     }
@@ -108,15 +118,20 @@ final class LayerTree {
 
     /** Applies a time to {@code path} once the whole layer is written. */
     void deferTimes(Path path, long mtimeNanos) {
-        deferredTimes.add(() -> files.utimes(path.toString(), mtimeNanos, mtimeNanos));
+        int i = deferredPaths.size();
+        if (i == deferredMtimes.length) {
+            deferredMtimes = java.util.Arrays.copyOf(deferredMtimes, 2 * i);
+        }
+        deferredMtimes[i] = mtimeNanos;
+        deferredPaths.add(path.toString());
     }
 
     /** Applies the deferred times, deepest (latest) first. */
     void finish() {
-        for (int i = deferredTimes.size() - 1; i >= 0; i--) {
-            deferredTimes.get(i).run();
+        for (int i = deferredPaths.size() - 1; i >= 0; i--) {
+            files.utimes(deferredPaths.get(i), deferredMtimes[i], deferredMtimes[i]);
         }
-        deferredTimes.clear();
+        deferredPaths.clear();
     }
 
     /** lstat: the attributes, or null when nothing is there. */
