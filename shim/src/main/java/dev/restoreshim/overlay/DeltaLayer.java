@@ -172,6 +172,16 @@ public final class DeltaLayer {
         return new Stats(x.entries, x.bytes, x.whiteouts, x.opaqueDirs, x.droppedXattrs);
     }
 
+    static ShimException parentIsSymlink(String entry, LayerPath parent) {
+        return ShimException.invalidArgument("delta layer: entry \"" + entry + "\": parent " + parent
+                + " is a symlink (extraction never follows symlinks)");
+    }
+
+    static ShimException parentNotDirectory(String entry, LayerPath parent) {
+        return ShimException.invalidArgument("delta layer: entry \"" + entry + "\": parent " + parent
+                + " is not a directory");
+    }
+
     static ShimException notExtracted(String entry, String target) {
         return ShimException.invalidArgument("delta layer: entry \"" + entry + "\": hard link target \"" + target
                 + "\" is not a file extracted earlier from this layer");

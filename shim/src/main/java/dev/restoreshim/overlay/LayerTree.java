@@ -76,11 +76,9 @@ final class LayerTree {
             if (a == null) {
                 createImplicit(p, walked);
             } else if (a.isSymbolicLink()) {
-                throw ShimException.invalidArgument("delta layer: entry \"" + entry + "\": parent " + walked
-                        + " is a symlink (extraction never follows symlinks)");
+                throw DeltaLayer.parentIsSymlink(entry, walked);
             } else if (!a.isDirectory()) {
-                throw ShimException.invalidArgument("delta layer: entry \"" + entry + "\": parent " + walked
-                        + " is not a directory");
+                throw DeltaLayer.parentNotDirectory(entry, walked);
             }
         }
         if (knownDirs.size() >= KNOWN_DIRS_MAX) {

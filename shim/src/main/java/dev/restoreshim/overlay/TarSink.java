@@ -166,11 +166,9 @@ final class TarSink implements LayerSink {
                 counted();
                 implicitDirectory(walked);
             } else if (next.kind == Kind.SYMLINK) {
-                throw ShimException.invalidArgument("delta layer: entry \"" + entry + "\": parent " + walked
-                        + " is a symlink (extraction never follows symlinks)");
+                throw DeltaLayer.parentIsSymlink(entry, walked);
             } else if (next.kind != Kind.DIRECTORY) {
-                throw ShimException.invalidArgument("delta layer: entry \"" + entry + "\": parent " + walked
-                        + " is not a directory");
+                throw DeltaLayer.parentNotDirectory(entry, walked);
             }
             n = next;
         }
