@@ -165,11 +165,12 @@ public final class Restorer {
      */
     private DeltaCache.Lease acquireDelta(CheckpointArchive archive, String key, DeltaCache.Format format,
                                           OverlayStack stack, boolean[] extracted, String label) {
+        Function<DeltaCache.Format, DeltaCache.LayerWriter> writer = f -> at -> {
+            extracted[0] = true;
+            writeDelta(archive, at, f, stack);
+        };
         if (format == DeltaCache.Format.DIRECTORY) {
-            return env.cache().acquire(key, format, at -> {
-                extracted[0] = true;
-                writeDelta(archive, at, format, stack);
-            });
+            return env.cache().acquire(key, format, writer.apply(format));
         }
         var cached = env.cache().lookup(key, DeltaCache.Format.EROFS)
                 .or(() -> env.cache().lookup(key, DeltaCache.Format.DIRECTORY));
@@ -177,19 +178,13 @@ public final class Restorer {
             return cached.get();
         }
         try {
-            return env.cache().acquire(key, DeltaCache.Format.EROFS, at -> {
-                extracted[0] = true;
-                writeDelta(archive, at, DeltaCache.Format.EROFS, stack);
-            });
+            return env.cache().acquire(key, DeltaCache.Format.EROFS, writer.apply(DeltaCache.Format.EROFS));
         } catch (RuntimeException e) {
             if (!DeltaLayer.isTooLargeForImage(e)) {
                 throw e;
             }
             LOG.info("event=delta_as_directory {} key={} reason=\"{}\"", label, key, e.getMessage());
-            return env.cache().acquire(key, DeltaCache.Format.DIRECTORY, at -> {
-                extracted[0] = true;
-                writeDelta(archive, at, DeltaCache.Format.DIRECTORY, stack);
-            });
+            return env.cache().acquire(key, DeltaCache.Format.DIRECTORY, writer.apply(DeltaCache.Format.DIRECTORY));
         }
     }
 
@@ -296,18 +291,19 @@ public final class Restorer {
      */
     private OverlayMount mountOverlay(CreateSpec spec, OverlayStack stack, DeltaCache.Lease lease, Path rootfs,
                                       CleanupStack resources) {
-        if (lease.format() == DeltaCache.Format.DIRECTORY) {
-            OverlayMount overlay = OverlayMount.mount(stack.withDelta(lease.path()), rootfs, env.mounts(),
-                    env.fsMounts());
-            resources.push("unmount overlay " + rootfs, overlay::close);
-            return overlay;
+        ErofsDelta.Mounted image = null;
+        Path delta = lease.path();
+        if (lease.format() == DeltaCache.Format.EROFS) {
+            Path at = env.stagingRoot().resolve(spec.namespace()).resolve(spec.id() + ".delta");
+            image = ErofsDelta.mount(env.mounts(), lease.path(), at);
+            resources.push("unmount delta image " + at, image::close);
+            delta = image.dir();
         }
-        Path at = env.stagingRoot().resolve(spec.namespace()).resolve(spec.id() + ".delta");
-        ErofsDelta.Mounted delta = ErofsDelta.mount(env.mounts(), lease.path(), at);
-        resources.push("unmount delta image " + at, delta::close);
-        OverlayMount overlay = OverlayMount.mount(stack.withDelta(delta.dir()), rootfs, env.mounts(), env.fsMounts());
+        OverlayMount overlay = OverlayMount.mount(stack.withDelta(delta), rootfs, env.mounts(), env.fsMounts());
         resources.push("unmount overlay " + rootfs, overlay::close);
-        delta.close(); // the stack's close is then a no-op
+        if (image != null) {
+            image.close(); // the stack's close is then a no-op
+        }
         return overlay;
     }
 
@@ -317,25 +313,21 @@ public final class Restorer {
         DeltaLayer layer = new DeltaLayer(env.files(), env.deltaLimits());
         try {
             switch (format) {
-                case DIRECTORY -> {
-                    boolean any = archive.readDelta((entry, data) -> layer.extract(data, deleted, at, stack.imageLayers()));
-                    if (!any) {
-                        layer.extract(InputStream.nullInputStream(), deleted, at, stack.imageLayers());
-                    }
-                }
-                case EROFS -> env.deltas().erofs().build(at, out -> {
-                    long max = env.deltas().maxImagePaths();
-                    boolean any = archive.readDelta((entry, data) -> layer.writeTar(data, deleted, out,
-                            stack.imageLayers(), max));
-                    if (!any) {
-                        layer.writeTar(InputStream.nullInputStream(), deleted, out, stack.imageLayers(), max);
-                    }
-                });
+                case DIRECTORY -> readDelta(archive, tar -> layer.extract(tar, deleted, at, stack.imageLayers()));
+                case EROFS -> env.deltas().erofs().build(at, out -> readDelta(archive,
+                        tar -> layer.writeTar(tar, deleted, out, stack.imageLayers(), env.deltas().maxImagePaths())));
             }
         } catch (ShimException e) {
             // the layer names the entry; the caller needs the archive too
             throw e.getMessage().startsWith("archive ") ? e
                     : new ShimException(e.kind(), "archive " + archive.path() + ": rootfs-diff.tar: " + e.getMessage(), e);
+        }
+    }
+
+    /** Gives {@code layer} the archive's delta as one tar stream, or an empty one when it has none. */
+    private static void readDelta(CheckpointArchive archive, Consumer<InputStream> layer) {
+        if (!archive.readDelta((entry, data) -> layer.accept(data))) {
+            layer.accept(InputStream.nullInputStream()); // deleted.files alone still make a layer
         }
     }
 
