@@ -325,16 +325,56 @@ class CriuOptionsIT {
         runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(early.id()).build());
         runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(early.id()).build());
 
+        KubeletFlow.Pod crashed = daemonKilledWhilePagesAreServed(containerd, kubelet, bench, archive, mib, lazy);
+
         for (String id : List.of(lazy, app)) {
             runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(5).build());
             runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
         }
-        for (KubeletFlow.Pod pod : List.of(target, source)) {
+        for (KubeletFlow.Pod pod : List.of(target, source, crashed)) {
             runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
             runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
         }
-        LeakCheck.assertClean(containerd, List.of(source.id(), target.id(), early.id(), app, lazy, gone));
+        LeakCheck.assertClean(containerd, List.of(source.id(), target.id(), early.id(), crashed.id(), app, lazy, gone));
         assertEquals(List.of(), lazyPagesProcesses(containerd), "no criu lazy-pages left");
+    }
+
+    /**
+     * The node daemon SIGKILLed while a lazy restore's pages are still being served (its EROFS
+     * images mount and the {@code criu lazy-pages} daemon still there): containerd runs the
+     * launcher's {@code delete} for every task of the daemon, which must take the images mount
+     * along with the container, and the lazy-pages daemon must end; nothing of the restore may be
+     * left. The daemon's tasks end with it (TTRPC), so {@code lazy} (restored earlier from the same
+     * archive) exits too. Returns the restore's pod for the caller's cleanup.
+     */
+    private static KubeletFlow.Pod daemonKilledWhilePagesAreServed(PrivateContainerd containerd, KubeletFlow kubelet,
+            BenchImage bench, Path archive, int mib, String lazy) throws Exception {
+        KubeletFlow.Pod pod = runPod(containerd, kubelet, "fill-lazy-crash", "restore", Map.of(
+                "restore-shim.dev/checkpoint", archive.toString(), "restore-shim.dev/criu-lazy-pages", "true"));
+        String id = createWithSize(containerd, pod, bench.ref(), mib);
+        kubelet.start(id);
+        KubeletFlow.awaitFile(pod.logDir().resolve("app/0.log"), s -> s.contains("bench: tick"), Duration.ofSeconds(20));
+        List<Path> serving = stagingMounts(containerd);
+        List<Long> lazyPages = lazyPagesProcesses(containerd);
+        assertTrue(!serving.isEmpty() && !lazyPages.isEmpty(), "pages still being served when the daemon is killed"
+                + " (images mounts " + serving + ", criu lazy-pages " + lazyPages + ")");
+        HostScan.HostProcess daemon = DaemonCrashIT.daemonOf(containerd);
+        assertTrue(ProcessHandle.of(daemon.pid()).map(ProcessHandle::destroyForcibly).orElse(false), "SIGKILL " + daemon);
+        for (String c : List.of(id, lazy)) {
+            kubelet.awaitState(c, ContainerState.CONTAINER_EXITED, Duration.ofSeconds(30));
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while ((!stagingMounts(containerd).isEmpty() || !lazyPagesProcesses(containerd).isEmpty())
+                && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        System.out.printf("daemon %d killed while pages were served (images mounts %s, criu lazy-pages %s)%n",
+                daemon.pid(), serving, lazyPages);
+        assertEquals(List.of(), stagingMounts(containerd), "no images mount left after the daemon died");
+        assertEquals(List.of(), lazyPagesProcesses(containerd), "no criu lazy-pages left after the daemon died");
+        containerd.cri().runtime(Duration.ofMinutes(1)).removeContainer(
+                RemoveContainerRequest.newBuilder().setContainerId(id).build());
+        return pod;
     }
 
     /** {@code bench: checksum X} values, in order. */

@@ -4,25 +4,33 @@ import com.google.protobuf.Timestamp;
 import dev.restoreshim.config.DaemonLayout;
 import dev.restoreshim.config.ShimConfig;
 import dev.restoreshim.restore.RestoreImageLayer;
+import dev.restoreshim.task.LazyPagesOrphan;
 import dev.restoreshim.proto.task.DeleteResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.io.UncheckedIOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * What {@code delete} does for a task whose daemon is gone (containerd calls it after the
- * connection drops, or at its own restart): force-delete the container in the OCI runtime, detach
- * {@code <bundle>/rootfs} and a restore image's read-only images mount
- * ({@code <bundle>/}{@value RestoreImageLayer#IMAGES_MOUNT}) if still mounted, drop the daemon's per-task state file, and answer with
- * exit status 137 (SIGKILL), the way containerd's runc shim does. Each step is best effort: a
- * failure is reported through {@code warn} and the next step still runs, because containerd only
- * needs the answer.
+ * connection drops, or at its own restart): force-delete the container in the OCI runtime, kill a
+ * {@code criu lazy-pages} daemon of its restore that still runs, detach {@code <bundle>/rootfs},
+ * a restore image's read-only images mount ({@code <bundle>/}{@value RestoreImageLayer#IMAGES_MOUNT})
+ * and the restore's mounts in the daemon directory ({@code restore/<ns>/<id>}: its CRIU images,
+ * tmpfs or EROFS; {@code restore/<ns>/<id>.delta}) if still mounted, and remove those directories,
+ * the restore's scratch directories ({@code <cache_dir>/scratch/<ns>-<id>-*}) and the daemon's
+ * per-task state file; then answer with exit status 137 (SIGKILL), the way containerd's runc shim
+ * does. Each step is best effort: a failure is reported through {@code warn} and the next step
+ * still runs, because containerd only needs the answer.
  */
 final class DeadTaskCleanup {
     /** The exit status reported for a task whose daemon died: 128 + SIGKILL. */
@@ -56,8 +64,11 @@ final class DeadTaskCleanup {
     /** Cleans up and returns the answer for containerd. */
     DeleteResponse clean(String namespace, String id, Path bundle) {
         deleteContainer(namespace, id);
-        unmountRootfs(namespace, id, bundle.resolve("rootfs"));
-        unmountRootfs(namespace, id, bundle.resolve(RestoreImageLayer.IMAGES_MOUNT));
+        stopLazyPages(namespace, id, bundle.resolve("criu-work"));
+        unmount(namespace, id, bundle.resolve("rootfs"));
+        unmount(namespace, id, bundle.resolve(RestoreImageLayer.IMAGES_MOUNT));
+        removeRestoreMounts(namespace, id);
+        removeScratch(namespace, id);
         removeStateFile(namespace, id);
         Instant now = clock.instant();
         return DeleteResponse.newBuilder()
@@ -84,13 +95,65 @@ final class DeadTaskCleanup {
         }
     }
 
-    private void unmountRootfs(String namespace, String id, Path rootfs) {
+    private void stopLazyPages(String namespace, String id, Path work) {
         try {
-            if (mounts.read().isMountPoint(rootfs)) {
-                unmounter.unmount(rootfs);
+            LazyPagesOrphan.kill(work, Duration.ofSeconds(2)).ifPresent(pid ->
+                    warn.accept("step=lazy-pages ns=" + namespace + " id=" + id + " killed criu lazy-pages pid=" + pid));
+        } catch (IOException e) {
+            warn.accept("step=lazy-pages ns=" + namespace + " id=" + id + " error=\"" + e.getMessage() + "\"");
+        }
+    }
+
+    private void unmount(String namespace, String id, Path target) {
+        try {
+            if (mounts.read().isMountPoint(target)) {
+                unmounter.unmount(target);
             }
         } catch (IOException e) {
-            warn.accept("step=unmount ns=" + namespace + " id=" + id + " path=" + rootfs + " error=\"" + e.getMessage() + "\"");
+            warn.accept("step=unmount ns=" + namespace + " id=" + id + " path=" + target + " error=\"" + e.getMessage() + "\"");
+        }
+    }
+
+    /** {@code restore/<ns>/<id>} and {@code restore/<ns>/<id>.delta}: detached if mounted, then removed when empty. */
+    private void removeRestoreMounts(String namespace, String id) {
+        Path images;
+        try {
+            images = daemon.restoreMount(namespace, id);
+        } catch (IllegalArgumentException e) {
+            return; // not an identifier: reported by removeStateFile
+        }
+        for (Path at : List.of(images, images.resolveSibling(id + ".delta"))) {
+            unmount(namespace, id, at);
+            try {
+                Files.deleteIfExists(at);
+            } catch (IOException e) {
+                warn.accept("step=restore-dir ns=" + namespace + " id=" + id + " path=" + at + " error=\"" + e + "\"");
+            }
+        }
+    }
+
+    /** The restore's scratch upper and work dirs, {@code <cache_dir>/scratch/<ns>-<id>-<hex>}. */
+    private void removeScratch(String namespace, String id) {
+        Path root = config.restore().cacheDir().resolve("scratch");
+        if (!Files.isDirectory(root)) {
+            return;
+        }
+        String prefix = namespace + "-" + id + "-";
+        try (Stream<Path> dirs = Files.list(root)) {
+            for (Path d : dirs.filter(p -> p.getFileName().toString().startsWith(prefix)
+                    && p.getFileName().toString().substring(prefix.length()).matches("[0-9a-f]+")).toList()) {
+                removeTree(d);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            warn.accept("step=scratch ns=" + namespace + " id=" + id + " dir=" + root + " error=\"" + e.getMessage() + "\"");
+        }
+    }
+
+    private static void removeTree(Path dir) throws IOException {
+        try (Stream<Path> tree = Files.walk(dir)) {
+            for (Path p : tree.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 

@@ -152,7 +152,7 @@ public final class NodeDaemon implements AutoCloseable {
         log.info("event=restore_deltas choice={} erofs={}", rs.delta().configName(),
                 deltas.erofs() != null ? "available" : "\"unavailable: " + deltas.unavailable() + "\"");
         var env = new RestoreEnvironment(new LinuxMounts(), new LinuxFsMounts(), new LinuxFileOps(), cache,
-                dir.resolve("restore"), rs.cacheDir().resolve("scratch"), rs.tmpfsSizeLimitBytes(),
+                new DaemonLayout(dir).restoreDir(), rs.cacheDir().resolve("scratch"), rs.tmpfsSizeLimitBytes(),
                 EntryPolicy.defaults(), DeltaLayer.Limits.DEFAULT, images, deltas);
         return new RestoringTaskRuntime(runtime, new Restorer(env), criu, recentRestores);
     }

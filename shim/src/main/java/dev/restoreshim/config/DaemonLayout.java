@@ -22,6 +22,8 @@ import java.util.Objects;
  * ready         written by the daemon last, once all three sockets accept
  * daemon.log    the daemon's stdout and stderr (the launcher rotates one generation)
  * tasks/NS/ID.json  per-task state for re-adoption
+ * restore/NS/ID     a restore's CRIU images mount (tmpfs or EROFS) while it is needed
+ * restore/NS/ID.delta  an EROFS delta, mounted only around the overlay's mount call
  * </pre>
  *
  * @param dir the daemon directory
@@ -92,6 +94,16 @@ public record DaemonLayout(Path dir) {
     /** Directory of per-task state files. */
     public Path tasksDir() {
         return dir.resolve("tasks");
+    }
+
+    /** Where restores mount their CRIU images and EROFS deltas: {@code restore/<ns>/<id>[.delta]}. */
+    public Path restoreDir() {
+        return dir.resolve("restore");
+    }
+
+    /** Restore {@code id}'s CRIU images mount point, {@code restore/<ns>/<id>}; its EROFS delta's is the same + {@code .delta}. */
+    public Path restoreMount(String namespace, String id) {
+        return restoreDir().resolve(requireName("namespace", namespace)).resolve(requireName("id", id));
     }
 
     /** The state file of one task: {@code tasks/<namespace>/<id>.json}. */

@@ -29,9 +29,6 @@ final class LazyPages {
     private static final Logger LOG = LoggerFactory.getLogger(LazyPages.class);
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(10);
 
-    /** The pid file of a running daemon, in the CRIU work dir. */
-    static final String PID_FILE = "lazy-pages.pid";
-
     /** Running daemons by container; an entry lives from start until the daemon exits or the container is released. */
     private final Map<Container, LazyPagesDaemon> daemons = new ConcurrentHashMap<>();
     /** Daemons of a previous node daemon still serving, by re-adopted container; same lifetime. */
@@ -107,12 +104,12 @@ final class LazyPages {
      */
     boolean adopt(Container container) {
         Path work = container.bundle().resolve("criu-work");
-        Path pidFile = work.resolve(PID_FILE);
+        Path pidFile = work.resolve(LazyPagesOrphan.PID_FILE);
         if (!Files.isRegularFile(pidFile)) {
             return false;
         }
         try {
-            ProcessHandle p = orphanOf(work).orElse(null);
+            ProcessHandle p = LazyPagesOrphan.find(work).orElse(null);
             if (p == null) {
                 Files.deleteIfExists(pidFile);
                 return false;
@@ -128,30 +125,16 @@ final class LazyPages {
                 }
             });
             return true;
-        } catch (IOException | NumberFormatException e) {
+        } catch (IOException e) {
             LOG.warn("event=lazy_pages_adopt_failed ns={} id={} reason=\"{}\"", container.namespace(), container.id(),
                     e.getMessage());
             return false;
         }
     }
 
-    /**
-     * The live process that {@code work}'s pid file names, if its command line is a lazy-pages
-     * daemon on {@code work} (a recycled pid names some other process and is ignored).
-     */
-    static java.util.Optional<ProcessHandle> orphanOf(Path work) throws IOException {
-        Path pidFile = work.resolve(PID_FILE);
-        if (!Files.isRegularFile(pidFile)) {
-            return java.util.Optional.empty();
-        }
-        long pid = Long.parseLong(Files.readString(pidFile).strip());
-        return ProcessHandle.of(pid).filter(h -> h.info().commandLine()
-                .map(c -> c.contains(" lazy-pages ") && c.contains(work.toString())).orElse(false));
-    }
-
     private static void writePid(Container container, long pid) {
         try {
-            Files.writeString(container.bundle().resolve("criu-work").resolve(PID_FILE), pid + "\n");
+            Files.writeString(container.bundle().resolve("criu-work").resolve(LazyPagesOrphan.PID_FILE), pid + "\n");
         } catch (IOException e) {
             LOG.warn("event=lazy_pages_pid_file_failed ns={} id={} reason=\"{}\"", container.namespace(), container.id(),
                     e.getMessage());
@@ -160,7 +143,7 @@ final class LazyPages {
 
     private static void deletePid(Container container) {
         try {
-            Files.deleteIfExists(container.bundle().resolve("criu-work").resolve(PID_FILE));
+            Files.deleteIfExists(container.bundle().resolve("criu-work").resolve(LazyPagesOrphan.PID_FILE));
         } catch (IOException e) {
             LOG.debug("msg=\"cannot remove lazy-pages pid file\" id={} error=\"{}\"", container.id(), e.getMessage());
         }

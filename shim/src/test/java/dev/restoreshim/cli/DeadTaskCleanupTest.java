@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.restoreshim.config.DaemonLayout;
+import dev.restoreshim.config.RestoreSettings;
 import dev.restoreshim.config.ShimConfig;
+import dev.restoreshim.task.LazyPagesOrphan;
 import dev.restoreshim.proto.task.DeleteResponse;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,7 +41,11 @@ class DeadTaskCleanupTest {
     }
 
     private DeadTaskCleanup cleanup() {
-        return new DeadTaskCleanup(ShimConfig.defaults(), daemon,
+        ShimConfig d = ShimConfig.defaults();
+        ShimConfig config = new ShimConfig(d.stateDir(), d.runtime(), d.runtimeRoot(), d.criu(), d.protocol(), d.logLevel(),
+                d.java(), d.javaOptions(), new RestoreSettings(tmp.resolve("cache"), RestoreSettings.DEFAULT_TMPFS_SIZE_LIMIT),
+                d.criuPolicy(), "test");
+        return new DeadTaskCleanup(config, daemon,
                 argv -> {
                     commands.add(argv);
                     return runtimeAnswer;
@@ -118,5 +124,59 @@ class DeadTaskCleanupTest {
         DeleteResponse r = cleanup().clean("k8s.io", "../x", bundle);
         assertEquals(137, r.getExitStatus());
         assertTrue(warnings.stream().anyMatch(w -> w.startsWith("step=state-file")), warnings.toString());
+    }
+
+    @Test
+    void clean_detachesAndRemovesTheRestoresImagesAndDeltaMounts_ofThisTaskOnly() throws IOException {
+        Path images = Files.createDirectories(daemon.restoreDir().resolve("k8s.io/abc"));
+        Path delta = Files.createDirectories(daemon.restoreDir().resolve("k8s.io/abc.delta"));
+        Path other = Files.createDirectories(daemon.restoreDir().resolve("k8s.io/abcd"));
+        mountinfo = "601 22 0:60 / " + images + " ro - erofs /var/lib/restore-shim/cache/erofs/x.erofs ro\n"
+                + "602 22 0:61 / " + other + " rw - tmpfs tmpfs rw\n";
+        cleanup().clean("k8s.io", "abc", bundle);
+        assertEquals(List.of(images), unmounted, "only the mounted one of this task is detached");
+        assertFalse(Files.exists(images), "images mount point removed");
+        assertFalse(Files.exists(delta), "delta mount point removed");
+        assertTrue(Files.exists(other), "another task's mount point stays");
+        assertEquals(List.of(), warnings);
+    }
+
+    @Test
+    void clean_restoreMountPointNotEmpty_warnsAndAnswers() throws IOException {
+        Path images = Files.createDirectories(daemon.restoreDir().resolve("k8s.io/abc"));
+        Files.writeString(images.resolve("inventory.img"), "x"); // not a mount: a directory nobody should have written
+        DeleteResponse r = cleanup().clean("k8s.io", "abc", bundle);
+        assertEquals(137, r.getExitStatus());
+        assertTrue(warnings.stream().anyMatch(w -> w.startsWith("step=restore-dir") && w.contains(images.toString())),
+                warnings.toString());
+    }
+
+    @Test
+    void clean_removesThisTasksScratchDirs() throws IOException {
+        Path scratch = tmp.resolve("cache/scratch");
+        Path mine = Files.createDirectories(scratch.resolve("k8s.io-abc-18f3a2b4c5d6/upper/etc"));
+        Files.writeString(mine.resolve("written"), "x");
+        Path otherId = Files.createDirectories(scratch.resolve("k8s.io-abc-12-18f3a2b4c5d6/upper"));
+        Path otherNs = Files.createDirectories(scratch.resolve("default-abc-18f3a2b4c5d6/upper"));
+        cleanup().clean("k8s.io", "abc", bundle);
+        assertFalse(Files.exists(scratch.resolve("k8s.io-abc-18f3a2b4c5d6")));
+        assertTrue(Files.exists(otherId), "task abc-12's scratch stays");
+        assertTrue(Files.exists(otherNs), "the same id in another namespace stays");
+        assertEquals(List.of(), warnings);
+    }
+
+    @Test
+    void clean_killsTheRestoresLazyPagesDaemon() throws Exception {
+        Path work = Files.createDirectories(bundle.resolve("criu-work"));
+        Process standIn = new ProcessBuilder("bash", "-c", "sleep 30; :", "lazy-pages", "--work-dir", work.toString())
+                .start();
+        try {
+            Files.writeString(work.resolve(LazyPagesOrphan.PID_FILE), standIn.pid() + "\n");
+            cleanup().clean("k8s.io", "abc", bundle);
+            assertFalse(standIn.isAlive(), "criu lazy-pages stand-in killed");
+            assertEquals(List.of("step=lazy-pages ns=k8s.io id=abc killed criu lazy-pages pid=" + standIn.pid()), warnings);
+        } finally {
+            standIn.destroyForcibly().waitFor();
+        }
     }
 }
