@@ -326,16 +326,18 @@ class CriuOptionsIT {
         runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(early.id()).build());
 
         KubeletFlow.Pod crashed = daemonKilledWhilePagesAreServed(containerd, kubelet, bench, archive, mib, lazy);
+        KubeletFlow.Pod midRestore = daemonKilledDuringRuncRestore(containerd, kubelet, bench, archive, mib);
 
         for (String id : List.of(lazy, app)) {
             runtime.stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(5).build());
             runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
         }
-        for (KubeletFlow.Pod pod : List.of(target, source, crashed)) {
+        for (KubeletFlow.Pod pod : List.of(target, source, crashed, midRestore)) {
             runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
             runtime.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod.id()).build());
         }
-        LeakCheck.assertClean(containerd, List.of(source.id(), target.id(), early.id(), crashed.id(), app, lazy, gone));
+        LeakCheck.assertClean(containerd, List.of(source.id(), target.id(), early.id(), crashed.id(), midRestore.id(),
+                app, lazy, gone));
         assertEquals(List.of(), lazyPagesProcesses(containerd), "no criu lazy-pages left");
     }
 
@@ -375,6 +377,53 @@ class CriuOptionsIT {
         containerd.cri().runtime(Duration.ofMinutes(1)).removeContainer(
                 RemoveContainerRequest.newBuilder().setContainerId(id).build());
         return pod;
+    }
+
+    /**
+     * The node daemon SIGKILLed while an eager restore's {@code runc restore} runs (CRIU reading
+     * {@code mib} MiB of pages takes seconds): StartContainer fails, and neither the restored
+     * process nor runc, CRIU or a mount of the restore may be left once containerd has run the
+     * launcher's {@code delete}. Returns the restore's pod for the caller's cleanup.
+     */
+    private static KubeletFlow.Pod daemonKilledDuringRuncRestore(PrivateContainerd containerd, KubeletFlow kubelet,
+            BenchImage bench, Path archive, int mib) throws Exception {
+        KubeletFlow.Pod pod = runPod(containerd, kubelet, "fill-eager-crash", "restore", Map.of(
+                "restore-shim.dev/checkpoint", archive.toString()));
+        String id = createWithSize(containerd, pod, bench.ref(), mib);
+        HostCommand.of("sh", "-c", "echo 3 > /proc/sys/vm/drop_caches").run().orThrow(); // CRIU reads from disk: slow enough
+        var start = java.util.concurrent.CompletableFuture.runAsync(() -> kubelet.start(id));
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        List<Long> restoring;
+        while ((restoring = runcRestoring(id)).isEmpty() && !start.isDone() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(!restoring.isEmpty(), "runc restore of " + id + " seen before StartContainer returned ("
+                + (start.isDone() ? "it returned" : "30 s") + ")");
+        HostScan.HostProcess daemon = DaemonCrashIT.daemonOf(containerd);
+        assertTrue(ProcessHandle.of(daemon.pid()).map(ProcessHandle::destroyForcibly).orElse(false), "SIGKILL " + daemon);
+        String outcome;
+        try {
+            start.get(2, java.util.concurrent.TimeUnit.MINUTES);
+            outcome = "returned";
+        } catch (java.util.concurrent.ExecutionException e) {
+            outcome = "failed: " + e.getCause().getMessage();
+        }
+        System.out.printf("daemon %d killed during runc restore %s; StartContainer %s%n", daemon.pid(), restoring, outcome);
+        deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while ((!runcRestoring(id).isEmpty() || !stagingMounts(containerd).isEmpty()) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertEquals(List.of(), runcRestoring(id), "no runc restore left after the daemon died");
+        assertEquals(List.of(), stagingMounts(containerd), "no images mount left after the daemon died");
+        containerd.cri().runtime(Duration.ofMinutes(1)).removeContainer(
+                RemoveContainerRequest.newBuilder().setContainerId(id).build());
+        return pod;
+    }
+
+    /** Pids of {@code runc ... restore ... <id>} processes. */
+    private static List<Long> runcRestoring(String id) {
+        return ProcessHandle.allProcesses().filter(p -> p.info().commandLine()
+                .map(c -> c.contains(" restore ") && c.endsWith(" " + id)).orElse(false)).map(ProcessHandle::pid).toList();
     }
 
     /** {@code bench: checksum X} values, in order. */

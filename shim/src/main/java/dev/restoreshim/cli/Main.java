@@ -24,7 +24,6 @@ public final class Main {
               inspect   show what a checkpoint archive holds, from its headers: ARCHIVE [--json] [--delta-files]
               convert   turn a checkpoint archive into a restore image (docs/restore-image.md):
                         ARCHIVE (--push REF | --oci-layout DIR [--tag TAG]) [--base REF] [--plain-http] [--chunked]
-              delete    clean up a task of a dead daemon; prints a DeleteResponse (called by the launcher)
               train     run a short self-driving workload (install.sh records the AOT cache from it);
                         TTRPC Task calls only, --grpc adds gRPC Task and admin-socket calls,
                         --cli runs the CLI's workload instead (inspect, status; no daemon)
@@ -69,7 +68,6 @@ public final class Main {
                 case "status" -> new StatusCommand(out).run(rest);
                 case "inspect" -> new InspectCommand(out).run(rest);
                 case "convert" -> new ConvertCommand(out, err).run(rest);
-                case "delete" -> DeleteCommand.production(out, err).run(rest);
                 case "version", "-v", "--version" -> VersionCommand.run(out);
                 case "train" -> TrainCommand.run(out, rest);
                 case "help", "-h", "--help" -> {

@@ -101,11 +101,6 @@ public record DaemonLayout(Path dir) {
         return dir.resolve("restore");
     }
 
-    /** Restore {@code id}'s CRIU images mount point, {@code restore/<ns>/<id>}; its EROFS delta's is the same + {@code .delta}. */
-    public Path restoreMount(String namespace, String id) {
-        return restoreDir().resolve(requireName("namespace", namespace)).resolve(requireName("id", id));
-    }
-
     /** The state file of one task: {@code tasks/<namespace>/<id>.json}. */
     public Path taskStateFile(String namespace, String id) {
         return tasksDir().resolve(requireName("namespace", namespace)).resolve(requireName("id", id) + ".json");

@@ -65,7 +65,6 @@ class LauncherScriptTest {
         Path fakeJava = tmp.resolve("fake-java");
         Files.writeString(fakeJava, """
                 #!/bin/sh
-                for a; do [ "$a" = delete ] && { printf 'DELETE %%s' "$*"; exit 0; }; done
                 exec %s -XX:TieredStopAtLevel=1 -cp %s FakeDaemon "$@"
                 """.formatted(Path.of(System.getProperty("java.home"), "bin", "java"), classes));
         Files.setPosixFilePermissions(fakeJava, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -80,10 +79,11 @@ class LauncherScriptTest {
                 protocol = '%s'
                 java = "%s"
                 java_options = "-Dfake.a=1  -Dfake.b=2"
+                runtime = "%s"
 
                 [restore]
                 protocol = "not top level"
-                """.formatted(tmp.resolve("state"), protocol, tmp.resolve("fake-java")));
+                """.formatted(tmp.resolve("state"), protocol, tmp.resolve("fake-java"), tmp.resolve("fake-runc")));
     }
 
     @AfterEach
@@ -121,7 +121,7 @@ class LauncherScriptTest {
 
     private static String read(InputStream in) {
         try {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1); // byte for byte: delete prints protobuf
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -224,14 +224,114 @@ class LauncherScriptTest {
         assertTrue(r.stderr().contains("daemon not ready after 1s"), r.stderr());
     }
 
+    /**
+     * Fakes of what {@code delete} runs, first on PATH: {@code mountpoint} answers yes for the
+     * paths listed in {@code mounted}, {@code umount} and the runtime ({@code fake-runc}, named
+     * by the config's {@code runtime}) log their arguments into {@code calls}.
+     */
+    private Map<String, String> deleteFakes(int runtimeExit, String runtimeOutput) throws IOException {
+        Path bin = Files.createDirectories(tmp.resolve("bin"));
+        Path calls = tmp.resolve("calls");
+        Path mounted = tmp.resolve("mounted");
+        if (!Files.exists(mounted)) {
+            Files.writeString(mounted, "");
+        }
+        script(bin.resolve("mountpoint"), "[ \"$1\" = -q ] && shift; grep -qxF \"$1\" '" + mounted + "'");
+        script(bin.resolve("umount"), "echo \"umount $*\" >>'" + calls + "'");
+        script(tmp.resolve("fake-runc"), "echo \"runc $*\" >>'" + calls + "'; printf '%s\\n' '" + runtimeOutput
+                + "' >&2; exit " + runtimeExit);
+        return Map.of("PATH", bin + ":" + System.getenv("PATH"));
+    }
+
+    private static void script(Path file, String body) throws IOException {
+        Files.writeString(file, "#!/bin/sh\n" + body + "\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    private Run delete(Map<String, String> env, Path bundle, String id) throws Exception {
+        return launcher(tmp, env, "-namespace", "k8s.io", "-address", ADDRESS, "-publish-binary", "/x",
+                "-id", id, "-bundle", bundle.toString(), "-debug", "delete");
+    }
+
     @Test
-    void delete_runsJarDeleteAndPassesStdout() throws Exception {
-        Run r = launcher(tmp, Map.of(), "-namespace", "k8s.io", "-address", ADDRESS, "-publish-binary", "/x",
-                "-id", "c1", "-bundle", "/b/c1", "-debug", "delete");
+    void delete_deadDaemon_killsInTheRuntime_detachesTheRestoresMounts_answersKilledWithInitPid() throws Exception {
+        Path bundle = Files.createDirectories(tmp.resolve("bundles/c1"));
+        Files.writeString(bundle.resolve("init.pid"), "4242\n");
+        Path images = Files.createDirectories(daemon.dir().resolve("restore/k8s.io/c1"));
+        Path delta = Files.createDirectories(daemon.dir().resolve("restore/k8s.io/c1.delta"));
+        Path other = Files.createDirectories(daemon.dir().resolve("restore/k8s.io/c10"));
+        Path state = Files.createDirectories(daemon.dir().resolve("tasks/k8s.io")).resolve("c1.json");
+        Files.writeString(state, "{}");
+        Files.writeString(tmp.resolve("mounted"), bundle.resolve("rootfs") + "\n" + images + "\n" + other + "\n");
+        Map<String, String> env = deleteFakes(0, "");
+        long before = System.currentTimeMillis() / 1000;
+        Run r = delete(env, bundle, "c1");
         assertEquals(0, r.exitCode(), r.stderr());
-        assertTrue(r.stdout().startsWith("DELETE -Dfake.a=1 -Dfake.b=2 -Xlog:disable -Xlog:all=warning:stderr --sun-misc-unsafe-memory-access=allow -jar "), r.stdout());
-        assertTrue(r.stdout().endsWith("delete --config " + config + " -namespace k8s.io -address " + ADDRESS
-                + " -id c1 -bundle /b/c1"), r.stdout());
+        assertEquals("", r.stderr());
+        assertEquals(List.of("runc --root " + tmp.resolve("state/runc/k8s.io") + " delete --force c1",
+                "umount -l " + bundle.resolve("rootfs"), "umount -l " + images), Files.readAllLines(tmp.resolve("calls")));
+        assertTrue(Files.notExists(images) && Files.notExists(delta), "the restore's mount points are removed");
+        assertTrue(Files.exists(other), "another task's mount point stays");
+        assertTrue(Files.notExists(state), "the task's state file is removed");
+        var response = dev.restoreshim.proto.task.DeleteResponse.parseFrom(r.stdout().getBytes(StandardCharsets.ISO_8859_1));
+        assertEquals(4242, response.getPid());
+        assertEquals(137, response.getExitStatus());
+        long at = response.getExitedAt().getSeconds();
+        assertTrue(at >= before && at <= before + 5, "exited_at " + response.getExitedAt());
+        assertTrue(r.took().toMillis() < 2000, "no JVM: " + r.took());
+    }
+
+    @Test
+    void delete_containerAlreadyGone_noInitPid_isNoWarning_pidZero() throws Exception {
+        Path bundle = Files.createDirectories(tmp.resolve("bundles/c2"));
+        Run r = delete(deleteFakes(1, "time=\"...\" level=error msg=\"container does not exist\""), bundle, "c2");
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertEquals("", r.stderr());
+        var response = dev.restoreshim.proto.task.DeleteResponse.parseFrom(r.stdout().getBytes(StandardCharsets.ISO_8859_1));
+        assertEquals(0, response.getPid());
+        assertEquals(137, response.getExitStatus());
+    }
+
+    @Test
+    void delete_runtimeFails_warnsWithItsLastLine_andStillAnswers() throws Exception {
+        Path bundle = Files.createDirectories(tmp.resolve("bundles/c3"));
+        Run r = delete(deleteFakes(1, "level=error msg=\"permission denied\""), bundle, "c3");
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertEquals("containerd-shim-restore-v2: delete: step=runtime-delete ns=k8s.io id=c3 error=\"level=error msg=\"permission denied\"\"\n",
+                r.stderr());
+        assertEquals(137, dev.restoreshim.proto.task.DeleteResponse.parseFrom(
+                r.stdout().getBytes(StandardCharsets.ISO_8859_1)).getExitStatus());
+    }
+
+    @Test
+    void delete_killsTheRestoresLazyPagesDaemon_notAProcessTheStalePidNames() throws Exception {
+        Path bundle = Files.createDirectories(tmp.resolve("bundles/c4"));
+        Path work = Files.createDirectories(bundle.resolve("criu-work"));
+        Process standIn = new ProcessBuilder("bash", "-c", "sleep 30; :", "lazy-pages", "--work-dir", work.toString()).start();
+        Process other = new ProcessBuilder("bash", "-c", "sleep 30; :", "something-else").start();
+        try {
+            Files.writeString(work.resolve("lazy-pages.pid"), other.pid() + "\n");
+            assertEquals(0, delete(deleteFakes(0, ""), bundle, "c4").exitCode());
+            assertTrue(other.isAlive(), "a pid naming another process is left alone");
+            Files.writeString(work.resolve("lazy-pages.pid"), standIn.pid() + "\n");
+            Run r = delete(deleteFakes(0, ""), bundle, "c4");
+            assertEquals(0, r.exitCode(), r.stderr());
+            assertTrue(standIn.waitFor(5, java.util.concurrent.TimeUnit.SECONDS), "criu lazy-pages stand-in killed");
+            assertEquals("containerd-shim-restore-v2: delete: step=lazy-pages ns=k8s.io id=c4 killed criu lazy-pages pid="
+                    + standIn.pid() + "\n", r.stderr());
+            assertTrue(Files.notExists(work.resolve("lazy-pages.pid")));
+        } finally {
+            standIn.destroyForcibly().waitFor();
+            other.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void delete_idThatIsAPath_isRefused() throws Exception {
+        Run r = delete(deleteFakes(0, ""), tmp, "../x");
+        assertEquals(1, r.exitCode());
+        assertEquals("containerd-shim-restore-v2: delete: id \"../x\" is not a containerd identifier\n", r.stderr());
+        assertTrue(Files.notExists(tmp.resolve("calls")), "nothing run");
     }
 
     @Test
@@ -243,14 +343,15 @@ class LauncherScriptTest {
     }
 
     @Test
-    void delete_liveDaemonStillHoldingTheTask_runsJarDelete() throws Exception {
+    void delete_liveDaemonStillHoldingTheTask_cleansUp() throws Exception {
         assertEquals(0, start("c1", Map.of()).exitCode());
         Files.createDirectories(daemon.dir().resolve("tasks/k8s.io"));
         Files.writeString(daemon.dir().resolve("tasks/k8s.io/c1.json"), "{}");
-        Run r = launcher(tmp, Map.of(), "-namespace", "k8s.io", "-address", ADDRESS, "-publish-binary", "/x",
-                "-id", "c1", "-bundle", "/b/c1", "delete");
+        Run r = delete(deleteFakes(0, ""), Files.createDirectories(tmp.resolve("bundles/c1")), "c1");
         assertEquals(0, r.exitCode(), r.stderr());
-        assertTrue(r.stdout().startsWith("DELETE "), r.stdout());
+        assertEquals(137, dev.restoreshim.proto.task.DeleteResponse.parseFrom(
+                r.stdout().getBytes(StandardCharsets.ISO_8859_1)).getExitStatus());
+        assertTrue(Files.notExists(daemon.dir().resolve("tasks/k8s.io/c1.json")));
     }
 
     @Test

@@ -7,9 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Optional;
-import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,7 +16,7 @@ class LazyPagesOrphanTest {
     Path work;
 
     @Test
-    void orphanOf_findsALiveLazyPagesDaemonOnTheWorkDir_only() throws Exception {
+    void find_aLiveLazyPagesDaemonOnTheWorkDir_only() throws Exception {
         assertEquals(Optional.empty(), LazyPagesOrphan.find(work), "no pid file");
         // a stand-in whose command line looks like "criu lazy-pages ... --work-dir <work>"
         Process standIn = new ProcessBuilder("bash", "-c", "sleep 30; :", "lazy-pages", "--work-dir", work.toString())
@@ -35,21 +33,6 @@ class LazyPagesOrphanTest {
         } finally {
             standIn.destroyForcibly().waitFor();
             other.destroyForcibly().waitFor();
-        }
-    }
-
-    @Test
-    void kill_endsTheDaemonAndRemovesThePidFile_noPidFileIsNothingToDo() throws Exception {
-        assertEquals(OptionalLong.empty(), LazyPagesOrphan.kill(work, Duration.ofSeconds(2)));
-        Process standIn = new ProcessBuilder("bash", "-c", "sleep 30; :", "lazy-pages", "--work-dir", work.toString())
-                .start();
-        try {
-            Files.writeString(work.resolve(LazyPagesOrphan.PID_FILE), standIn.pid() + "\n");
-            assertEquals(OptionalLong.of(standIn.pid()), LazyPagesOrphan.kill(work, Duration.ofSeconds(2)));
-            assertTrue(!standIn.isAlive(), "killed");
-            assertTrue(Files.notExists(work.resolve(LazyPagesOrphan.PID_FILE)), "pid file removed");
-        } finally {
-            standIn.destroyForcibly().waitFor();
         }
     }
 
