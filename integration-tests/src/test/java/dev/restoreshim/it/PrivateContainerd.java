@@ -41,19 +41,36 @@ public final class PrivateContainerd implements AutoCloseable {
     private final Path log;
     private final String marker;
     private final String cgroupParent;
-    private final Process process;
+    private final ProcessBuilder builder;
+    private volatile Process process;
     private final CriClient cri;
 
     private PrivateContainerd(String name, Handler handler, Path dir, Path log, String marker, String cgroupParent,
-            Process process) {
+            ProcessBuilder builder) throws IOException {
         this.name = name;
         this.handler = handler;
         this.dir = dir;
         this.log = log;
         this.marker = marker;
         this.cgroupParent = cgroupParent;
-        this.process = process;
+        this.builder = builder;
+        this.process = builder.start();
         this.cri = new CriClient(dir.resolve("containerd.sock"));
+    }
+
+    /**
+     * Stops containerd (SIGTERM, as a service manager would) and starts it again on the same
+     * config, root and state, as an operator restarting or upgrading containerd does; shims and
+     * containers keep running. Returns once CRI answers again.
+     */
+    public void restart() throws IOException, InterruptedException {
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("containerd " + name + " did not stop within 30 s of SIGTERM:\n" + logTail(20));
+        }
+        builder.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        process = builder.start();
+        awaitCri(Duration.ofSeconds(30));
     }
 
     /**
@@ -115,7 +132,7 @@ public final class PrivateContainerd implements AutoCloseable {
         if (prefix != null) {
             env.put("PATH", prefix.resolve("bin") + ":" + env.getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"));
         }
-        PrivateContainerd containerd = new PrivateContainerd(name, handler, dir, log, marker, id, builder.start());
+        PrivateContainerd containerd = new PrivateContainerd(name, handler, dir, log, marker, id, builder);
         try {
             containerd.awaitCri(Duration.ofSeconds(30));
         } catch (RuntimeException e) {
