@@ -195,5 +195,9 @@ if [[ ${#changed[@]} -eq 0 ]]; then
   log "restore-shim $version already installed in $prefix"
 else
   log "restore-shim $version installed: ${changed[*]}"
+  if [[ " ${changed[*]} " == *" $libdir/restore-shim.jar "* ]]; then
+    log "a node daemon started before this install keeps serving its pods with the old version; the launcher" \
+      "replaces it at the first pod start that finds it without tasks (drain the node to upgrade at once)"
+  fi
 fi
 log "register the handler: deploy/containerd/restore-shim.toml (containerd) or deploy/crio/10-restore-shim.conf (CRI-O)"

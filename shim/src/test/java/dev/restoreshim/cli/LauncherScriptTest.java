@@ -201,6 +201,56 @@ class LauncherScriptTest {
         assertNotEquals(first, Long.parseLong(spawns().get(1)));
     }
 
+    /** Gone, or a zombie waiting for init (the launcher detached it, so it is nobody's child here). */
+    private static boolean exitedOrZombie(long pid) throws IOException {
+        Path stat = Path.of("/proc", Long.toString(pid), "stat");
+        if (!Files.exists(stat)) {
+            return true;
+        }
+        String s = Files.readString(stat);
+        return s.substring(s.lastIndexOf(')') + 2).startsWith("Z");
+    }
+
+    /** install.sh replaces the jar with a new file: its mtime is later than the daemon's ready file. */
+    private void installNewerJar() throws IOException, InterruptedException {
+        Thread.sleep(10);
+        Path jar = tmp.resolve("restore-shim.jar");
+        Files.delete(jar);
+        Files.createFile(jar);
+        assertTrue(Files.getLastModifiedTime(jar).compareTo(Files.getLastModifiedTime(daemon.readyFile())) > 0);
+    }
+
+    @Test
+    void start_outdatedIdleDaemon_isStoppedAndReplaced() throws Exception {
+        assertEquals(0, start("a", Map.of()).exitCode());
+        long first = Long.parseLong(spawns().getFirst());
+        installNewerJar();
+        Run r = start("b", Map.of());
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertEquals(2, spawns().size(), "a daemon from the installed jar");
+        assertTrue(exitedOrZombie(first), "the outdated daemon was stopped");
+        assertEquals("unix://" + daemon.ttrpcSocket(), r.stdout());
+        Run again = start("c", Map.of("PATH", "/nonexistent"));
+        assertEquals(0, again.exitCode(), again.stderr());
+        assertEquals(2, spawns().size(), "the new daemon is current: the fast path again");
+    }
+
+    @Test
+    void start_outdatedDaemonWithTasks_keepsServing() throws Exception {
+        assertEquals(0, start("a", Map.of()).exitCode());
+        long first = Long.parseLong(spawns().getFirst());
+        Files.createDirectories(daemon.dir().resolve("tasks/k8s.io"));
+        Files.writeString(daemon.dir().resolve("tasks/k8s.io/a.json"), "{}");
+        installNewerJar();
+        Run r = start("b", Map.of());
+        assertEquals(new Run(0, "unix://" + daemon.ttrpcSocket(), "", r.took()), r);
+        assertEquals(List.of(Long.toString(first)), spawns(), "its tasks would end with it: no new daemon");
+        assertTrue(ProcessHandle.of(first).map(ProcessHandle::isAlive).orElse(false));
+        Files.delete(daemon.dir().resolve("tasks/k8s.io/a.json"));
+        assertEquals(0, start("c", Map.of()).exitCode());
+        assertEquals(2, spawns().size(), "replaced at the first start that finds it idle");
+    }
+
     @Test
     void start_grpc_printsVersion3Json_addressFileStaysTtrpc() throws Exception {
         writeConfig("grpc");
