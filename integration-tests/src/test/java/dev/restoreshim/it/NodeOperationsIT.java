@@ -19,25 +19,73 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * containerd restarted (SIGTERM, then started again on the same root and state, as an upgrade or
- * a service restart does) while an ordinary pod and a restored pod run on restore-shim over TTRPC:
- * containerd reconnects to the same node daemon through the bundles' {@code address} files, both
- * containers stay running and answer exec, the restored app keeps counting, and a stop after the
- * restart still reaches CRI (the daemon's exit events go to the new containerd) with each app's
- * exit code. Nothing is left after removal.
+ * What a node operator does to a node with restore-shim pods, on the real stack over TTRPC:
+ * <ul>
+ *   <li>restart containerd (SIGTERM, then started again on the same root and state, as an upgrade
+ *       or a service restart does) while an ordinary pod and a restored pod run: containerd
+ *       reconnects to the same node daemon through the bundles' {@code address} files, both
+ *       containers stay running and answer exec, the restored app keeps counting, and a stop
+ *       after the restart still reaches CRI (the daemon's exit events go to the new containerd)
+ *       with each app's exit code;</li>
+ *   <li>install a new restore-shim while a pod runs: the old daemon keeps serving it, and once it
+ *       has no task the next pod start stops it and runs one from the installed jar.</li>
+ * </ul>
+ * Nothing is left after removal.
  */
 @ExtendWith(TestEnvironment.class)
-class ContainerdRestartIT {
+class NodeOperationsIT {
     private static final Pattern TICK = Pattern.compile("app: tick (\\d+) ");
 
     @Test
     void containerdRestart_keepsOrdinaryAndRestoredPods_andTheirExitsReachCri() throws Exception {
         TestImages images = TestEnvironment.images();
-        try (PrivateContainerd containerd = PrivateContainerd.start("ContainerdRestartIT", Handler.RESTORE_TTRPC,
+        try (PrivateContainerd containerd = PrivateContainerd.start("NodeOperationsIT", Handler.RESTORE_TTRPC,
                 TestEnvironment.shared().registry().host(), images.pause())) {
             assertTimeoutPreemptively(Duration.ofMinutes(4), () -> run(containerd, images),
                     () -> "timed out; containerd log (" + containerd.log() + ") ends with:\n" + containerd.logTail(40));
         }
+    }
+
+    @Test
+    void installedUpgrade_oldDaemonKeepsItsPod_andIsReplacedOnceIdle() throws Exception {
+        TestImages images = TestEnvironment.images();
+        try (PrivateContainerd containerd = PrivateContainerd.start("NodeOperationsIT", Handler.RESTORE_TTRPC,
+                TestEnvironment.shared().registry().host(), images.pause())) {
+            assertTimeoutPreemptively(Duration.ofMinutes(3), () -> upgrade(containerd, images),
+                    () -> "timed out; containerd log (" + containerd.log() + ") ends with:\n" + containerd.logTail(40));
+        }
+    }
+
+    private static void upgrade(PrivateContainerd containerd, TestImages images) throws Exception {
+        KubeletFlow kubelet = new KubeletFlow(containerd);
+        kubelet.pull(images.pause());
+        kubelet.pull(images.app());
+        KubeletFlow.Pod first = kubelet.runPod("before-upgrade");
+        String app = kubelet.createContainer(first, "app", images.app());
+        kubelet.start(app);
+        kubelet.awaitState(app, ContainerState.CONTAINER_RUNNING, Duration.ofSeconds(10));
+        long old = DaemonCrashIT.daemonOf(containerd).pid();
+
+        // what install.sh does with a new version: the jar is replaced by a new file (a newer mtime)
+        Path jar = ShimInstall.prefix().resolve("lib/restore-shim/restore-shim.jar");
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.from(java.time.Instant.now()));
+
+        KubeletFlow.Pod second = kubelet.runPod("during-upgrade");
+        assertEquals(old, DaemonCrashIT.daemonOf(containerd).pid(), "the old daemon still has a task: it serves on");
+        assertEquals(ContainerState.CONTAINER_RUNNING, kubelet.status(app).getState());
+        kubelet.remove(List.of(app), List.of(first, second));
+
+        KubeletFlow.Pod third = kubelet.runPod("after-upgrade");
+        long current = DaemonCrashIT.daemonOf(containerd).pid();
+        assertTrue(current != old, "a daemon from the installed jar runs the next pod");
+        // the launcher waited until it was gone or a zombie; init (not this test) reaps it
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (ProcessHandle.of(old).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertTrue(ProcessHandle.of(old).map(h -> !h.isAlive()).orElse(true), "the old daemon has exited");
+        kubelet.remove(List.of(), List.of(third));
+        LeakCheck.assertClean(containerd, List.of(first.id(), second.id(), third.id(), app));
     }
 
     private static void run(PrivateContainerd containerd, TestImages images) throws Exception {
