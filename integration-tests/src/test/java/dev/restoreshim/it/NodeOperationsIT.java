@@ -70,6 +70,8 @@ class NodeOperationsIT {
         Path jar = ShimInstall.prefix().resolve("lib/restore-shim/restore-shim.jar");
         Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.from(java.time.Instant.now()));
 
+        String status = ShimCli.status(containerd, false);
+        assertTrue(status.contains("upgrade=pending"), "restore-shim status tells the operator:\n" + status);
         KubeletFlow.Pod second = kubelet.runPod("during-upgrade");
         assertEquals(old, DaemonCrashIT.daemonOf(containerd).pid(), "the old daemon still has a task: it serves on");
         assertEquals(ContainerState.CONTAINER_RUNNING, kubelet.status(app).getState());

@@ -18,6 +18,9 @@ import dev.restoreshim.restore.RecentRestores;
 import dev.restoreshim.task.Task;
 import dev.restoreshim.task.TaskService;
 import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.function.Supplier;
 
@@ -70,6 +73,10 @@ public final class AdminStatusService extends AdminGrpc.AdminImplBase {
                 b.getVersionsBuilder().setCriu(f.version().isEmpty() ? config.criu() + " (not usable)" : f.version());
                 b.putAllFeatures(f.asMap());
             }
+            if (upgradePending(Path.of(System.getProperty("java.class.path")), layout.readyFile())) {
+                b.putFeatures("upgrade", "pending: the installed jar is newer than this daemon, which the launcher"
+                        + " replaces at the first pod start that finds it without tasks");
+            }
             b.setCriu(criu(f, config.criuPolicy()));
             for (Task t : tasks.list()) {
                 b.addTasks(entry(t));
@@ -81,6 +88,20 @@ public final class AdminStatusService extends AdminGrpc.AdminImplBase {
             o.onCompleted();
         } catch (RuntimeException e) {
             o.onError(ErrorStatus.toStatus(e).asRuntimeException());
+        }
+    }
+
+    /**
+     * The launcher's test for an outdated daemon (docs/launcher.md, "Upgrading"): {@code jar}, the
+     * file this daemon was started from, is newer than the daemon's {@code ready} file. False when
+     * either cannot be read (a class path of several entries, as in tests, names no file).
+     */
+    static boolean upgradePending(Path jar, Path ready) {
+        try {
+            return Files.isRegularFile(jar)
+                    && Files.getLastModifiedTime(jar).compareTo(Files.getLastModifiedTime(ready)) > 0;
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 

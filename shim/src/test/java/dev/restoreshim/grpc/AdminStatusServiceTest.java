@@ -5,9 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.restoreshim.proto.admin.RestoreEntry;
 import dev.restoreshim.restore.RecentRestores;
 import dev.restoreshim.restore.RestoreTimings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class AdminStatusServiceTest {
 
@@ -31,5 +35,19 @@ class AdminStatusServiceTest {
         assertEquals("failed", e.getOutcome());
         assertEquals("archive /bad.tar: truncated", e.getError());
         assertEquals(Map.of(), e.getPhaseMsMap());
+    }
+
+    @Test
+    void upgradePending_whenTheJarIsNewerThanTheReadyFile_only(@TempDir Path tmp)
+            throws Exception {
+        var ready = Files.writeString(tmp.resolve("ready"), "");
+        var jar = Files.writeString(tmp.resolve("restore-shim.jar"), "");
+        var t = Files.getLastModifiedTime(ready).toInstant();
+        Files.setLastModifiedTime(jar, FileTime.from(t.minusSeconds(60)));
+        assertEquals(false, AdminStatusService.upgradePending(jar, ready), "installed before the daemon started");
+        Files.setLastModifiedTime(jar, FileTime.from(t.plusMillis(5)));
+        assertEquals(true, AdminStatusService.upgradePending(jar, ready), "installed after the daemon started");
+        assertEquals(false, AdminStatusService.upgradePending(tmp.resolve("a.jar:b.jar"), ready), "a class path, not a file");
+        assertEquals(false, AdminStatusService.upgradePending(jar, tmp.resolve("no-ready")), "no ready file");
     }
 }
