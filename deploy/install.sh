@@ -4,6 +4,7 @@
 #   PREFIX/lib/restore-shim/restore-shim.aot   JDK 25 AOT cache trained here (daemon start-up time)
 #   PREFIX/lib/restore-shim/restore-shim-cli.jar   restore-shim's own classes only (CLI start-up)
 #   PREFIX/lib/restore-shim/restore-shim-cli.aot   a second AOT cache, for the CLI (inspect, status)
+#   PREFIX/lib/restore-shim/cli-runtime/        a jlink runtime image the CLI starts on (start-up time)
 #   PREFIX/bin/containerd-shim-restore-v2      the launcher containerd executes
 #   PREFIX/bin/restore-shim                    CLI wrapper (status, version, ...)
 #   SYSCONFDIR/restore-shim/config.toml        seeded from deploy/config.toml.example if absent
@@ -84,6 +85,8 @@ version=${version:-unknown}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+upgrade=false
+[[ ! -f $libdir/restore-shim.jar ]] || cmp -s "$jar" "$libdir/restore-shim.jar" || upgrade=true
 put 0644 "$jar" "$libdir/restore-shim.jar"
 
 sed -e "s|^INSTALLED_JAVA='@JAVA@'|INSTALLED_JAVA='$java'|" \
@@ -111,6 +114,35 @@ else
   rm -f "$cli_jar"
 fi
 
+# The CLI's runtime: a runtime image (jlink, from the JDK above) with only the modules the jar uses
+# (jdeps --print-module-deps on the shaded jar, plus java.logging and java.management). inspect and
+# status are mostly JVM start-up, and this image starts faster from a cold page cache than the whole
+# JDK: `inspect` of a 64 MiB archive took 198-211 ms against 254-302 ms (same options and AOT
+# training, page cache dropped, 2-CPU VM, 2026-11-23). Rebuilt when the JDK or the module list
+# changes; without jlink, or if it fails, the CLI runs on the JDK itself.
+cli_modules=java.base,java.desktop,java.logging,java.management,java.naming,java.net.http,java.sql,jdk.jfr,jdk.unsupported
+cli_runtime=$libdir/cli-runtime
+jlink_tool=$(dirname "$java")/jlink
+runtime_want="$java $java_version $cli_modules"
+if [[ -x $jlink_tool ]]; then
+  if [[ ! -x $cli_runtime/bin/java || $(cat "$cli_runtime.stamp" 2>/dev/null) != "$runtime_want" ]]; then
+    if "$jlink_tool" --add-modules "$cli_modules" --strip-debug --no-header-files --no-man-pages \
+        --output "$tmp/cli-runtime" >"$tmp/jlink.log" 2>&1; then
+      rm -rf "$cli_runtime" "$cli_runtime.stamp"
+      mv "$tmp/cli-runtime" "$cli_runtime"
+      printf '%s\n' "$runtime_want" >"$cli_runtime.stamp"
+      changed+=("$cli_runtime")
+    else
+      log "jlink failed, the CLI runs on $java: $(tail -n 1 "$tmp/jlink.log")"
+      rm -rf "$cli_runtime" "$cli_runtime.stamp"
+    fi
+  fi
+else
+  rm -rf "$cli_runtime" "$cli_runtime.stamp"
+fi
+cli_java=$java
+[[ ! -x $cli_runtime/bin/java ]] || cli_java=$cli_runtime/bin/java
+
 # The CLI's JVM options: inspect and status are short-lived and mostly JVM start-up, so they run
 # with the serial GC, C1 only and no perf data, from their own AOT cache trained with these options
 # and this class path (`train --cli`). Other commands (convert reads and digests whole archives)
@@ -127,7 +159,7 @@ cli_aot='$libdir/restore-shim-cli.aot'
 case "\${1:-}" in
 inspect | status | version | help)
     if [ -f "\$cli_jar" ] && [ -f "\$cli_aot" ]; then
-        exec '$java' $cli_options -XX:AOTCache="\$cli_aot" -Xlog:disable -Xlog:all=warning:stderr --sun-misc-unsafe-memory-access=allow -cp "\$cli_jar:\$jar" dev.restoreshim.cli.Main "\$@"
+        exec '$cli_java' $cli_options -XX:AOTCache="\$cli_aot" -Xlog:disable -Xlog:all=warning:stderr --sun-misc-unsafe-memory-access=allow -cp "\$cli_jar:\$jar" dev.restoreshim.cli.Main "\$@"
     fi
     exec '$java' $cli_options --sun-misc-unsafe-memory-access=allow -jar "\$jar" "\$@"
     ;;
@@ -144,16 +176,16 @@ put 0755 "$tmp/cli" "$bindir/restore-shim"
 # The stamp holds the digests of every installed jar: a cache is only valid with the jars (and their
 # modification times) it was trained with.
 train_cache() {
-  local cache=$1 options=$2 stamp=$1.stamp want
+  local cache=$1 options=$2 stamp=$1.stamp want train_java=${train_java:-$java}
   shift 2
-  want="$(cat "$libdir"/*.jar | sha256sum | cut -c1-64) $java $java_version $options $*"
+  want="$(cat "$libdir"/*.jar | sha256sum | cut -c1-64) $train_java $java_version $options $*"
   if [[ -f $cache && -f $stamp && $(cat "$stamp") == "$want" ]]; then
     return 0
   fi
   log "training $(basename "$cache") ($*, $options)"
   rm -f "$cache.tmp"
   # shellcheck disable=SC2086 # options split on spaces on purpose
-  if (cd "$tmp" && "$java" $options -XX:AOTCacheOutput="$cache.tmp" --sun-misc-unsafe-memory-access=allow "$@" \
+  if (cd "$tmp" && "$train_java" $options -XX:AOTCacheOutput="$cache.tmp" --sun-misc-unsafe-memory-access=allow "$@" \
         >"$tmp/train.log" 2>&1) && [[ -f $cache.tmp ]]; then
     mv -f "$cache.tmp" "$cache"
     printf '%s\n' "$want" >"$stamp"
@@ -179,7 +211,8 @@ fi
 # The CLI's cache: its own workload (inspect, status; no daemon) with the CLI wrapper's options and
 # class path.
 if [[ -f $cli_jar ]] && grep -q -- '--cli runs' <<<"$help"; then
-  train_cache "$libdir/restore-shim-cli.aot" "$cli_options" -cp "$cli_jar:$libdir/restore-shim.jar" dev.restoreshim.cli.Main train --cli
+  train_java=$cli_java train_cache "$libdir/restore-shim-cli.aot" "$cli_options" -cp "$cli_jar:$libdir/restore-shim.jar" \
+    dev.restoreshim.cli.Main train --cli
 else
   rm -f "$libdir/restore-shim-cli.aot" "$libdir/restore-shim-cli.aot.stamp"
 fi
@@ -195,7 +228,7 @@ if [[ ${#changed[@]} -eq 0 ]]; then
   log "restore-shim $version already installed in $prefix"
 else
   log "restore-shim $version installed: ${changed[*]}"
-  if [[ " ${changed[*]} " == *" $libdir/restore-shim.jar "* ]]; then
+  if [[ $upgrade == true ]]; then
     log "a node daemon started before this install keeps serving its pods with the old version; the launcher" \
       "replaces it at the first pod start that finds it without tasks (drain the node to upgrade at once)"
   fi

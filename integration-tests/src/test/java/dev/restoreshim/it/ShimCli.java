@@ -9,8 +9,9 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The restore-shim command line of the shaded jar ({@code shim/target/restore-shim.jar}), run with
- * the JDK running the tests against one instance's shim config.
+ * The installed restore-shim command line ({@code <prefix>/bin/restore-shim} from
+ * {@link ShimInstall}: the wrapper install.sh writes, which runs inspect and status on the CLI's
+ * jlink runtime with its AOT cache), against one instance's shim config.
  */
 public final class ShimCli {
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -20,10 +21,9 @@ public final class ShimCli {
 
     /** {@code restore-shim ARGS...}, checked for exit status 0. */
     public static HostCommand.Result run(String... args) {
-        Path jar = TestEnvironment.repoDir().resolve("shim/target/restore-shim.jar");
-        assertTrue(Files.isRegularFile(jar), "run `mvn package` in shim first: no " + jar);
-        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        java.util.List<String> argv = new java.util.ArrayList<>(java.util.List.of(javaBin, "-jar", jar.toString()));
+        Path cli = ShimInstall.prefix().resolve("bin/restore-shim");
+        assertTrue(Files.isExecutable(cli), "no installed CLI at " + cli);
+        java.util.List<String> argv = new java.util.ArrayList<>(java.util.List.of(cli.toString()));
         argv.addAll(java.util.List.of(args));
         return HostCommand.of(argv).withTimeout(Duration.ofSeconds(60)).check();
     }
