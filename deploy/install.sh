@@ -123,12 +123,18 @@ fi
 cli_modules=java.base,java.desktop,java.logging,java.management,java.naming,java.net.http,java.sql,jdk.jfr,jdk.unsupported
 cli_runtime=$libdir/cli-runtime
 jlink_tool=$(dirname "$java")/jlink
-runtime_want="$java $java_version $cli_modules"
+runtime_want="$java $java_version $cli_modules $(command -v strip >/dev/null && echo stripped)"
 if [[ -x $jlink_tool ]]; then
   if [[ ! -x $cli_runtime/bin/java || $(cat "$cli_runtime.stamp" 2>/dev/null) != "$runtime_want" ]]; then
     if "$jlink_tool" --add-modules "$cli_modules" --strip-debug --no-header-files --no-man-pages \
         --output "$tmp/cli-runtime" >"$tmp/jlink.log" 2>&1; then
-      rm -rf "$cli_runtime" "$cli_runtime.stamp"
+      # libjvm.so's symbol table (5 MiB of 29) is never mapped, but with the host's 8 MiB readahead
+      # a cold start reads it anyway: stripped, a cold inspect read 37 instead of 50 MiB and took
+      # 155-171 instead of 193-220 ms. A crash report of the CLI then names no libjvm functions.
+      if command -v strip >/dev/null; then
+        strip --strip-unneeded "$tmp/cli-runtime/lib/server/libjvm.so" || log "strip of the CLI's libjvm.so failed (kept as is)"
+      fi
+      rm -rf "$cli_runtime" "$cli_runtime.stamp" "$libdir/restore-shim-cli.aot" "$libdir/restore-shim-cli.aot.stamp"
       mv "$tmp/cli-runtime" "$cli_runtime"
       printf '%s\n' "$runtime_want" >"$cli_runtime.stamp"
       changed+=("$cli_runtime")
