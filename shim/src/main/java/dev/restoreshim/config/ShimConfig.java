@@ -90,11 +90,6 @@ public record ShimConfig(
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    /** The OCI runtime's {@code --root} for one containerd namespace. */
-    public Path runtimeRootFor(String namespace) {
-        return runtimeRoot.resolve(namespace);
-    }
-
     /** The daemon directory that serves the containerd at {@code containerdAddress}. */
     public DaemonLayout daemonFor(String containerdAddress) {
         return DaemonLayout.forContainerd(stateDir, containerdAddress);
