@@ -63,9 +63,11 @@ public record ShimConfig(
                     + " characters so that socket paths fit in 108 bytes, got " + stateDir.toString().length());
         }
         requireNonBlank(origin, "runtime", runtime);
+        requireLauncherSafe(origin, "runtime", runtime);
         if (!Objects.requireNonNull(runtimeRoot, "runtimeRoot").isAbsolute()) {
             throw new ConfigException(origin, "runtime_root", "must be an absolute path, got \"" + runtimeRoot + "\"");
         }
+        requireLauncherSafe(origin, "runtime_root", runtimeRoot.toString());
         requireNonBlank(origin, "criu", criu);
         requireNonBlank(origin, "java", java);
         requireLauncherSafe(origin, "java", java);
@@ -105,7 +107,7 @@ public record ShimConfig(
         for (char c : new char[] {'"', '\'', '\\', '#', '\n'}) {
             if (value.indexOf(c) >= 0) {
                 throw new ConfigException(origin, key, "must not contain quotes, backslashes, '#' or newlines"
-                        + " (the launcher reads it with sed), got \"" + value + "\"");
+                        + " (the launcher reads it with shell builtins), got \"" + value + "\"");
             }
         }
     }

@@ -59,6 +59,15 @@ class ConfigFileTest {
     }
 
     @Test
+    void parse_keysTheLauncherReads_refuseWhatItsShellReaderWouldGetWrong() {
+        for (String line : new String[] {"runtime = \"/usr/bin/ru'nc\"", "runtime_root = '/run/a#b'",
+                "java = \"/opt/j\\\\dk/java\"", "state_dir = '/run/\"x'"}) {
+            ConfigException e = bad(line);
+            assertTrue(e.getMessage().contains("must not contain quotes, backslashes, '#' or newlines"), line + ": " + e.getMessage());
+        }
+    }
+
+    @Test
     void parse_restoreImagesAndReadahead() {
         RestoreSettings r = ConfigFile.parse("[restore]\nimages = \"tmpfs\"\nreadahead = false", "f").restore();
         assertEquals(RestoreSettings.Images.TMPFS, r.images());
