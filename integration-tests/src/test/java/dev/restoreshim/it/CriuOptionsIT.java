@@ -26,6 +26,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -391,7 +394,7 @@ class CriuOptionsIT {
                 "restore-shim.dev/checkpoint", archive.toString()));
         String id = createWithSize(containerd, pod, bench.ref(), mib);
         HostCommand.of("sh", "-c", "echo 3 > /proc/sys/vm/drop_caches").run().orThrow(); // CRIU reads from disk: slow enough
-        var start = java.util.concurrent.CompletableFuture.runAsync(() -> kubelet.start(id));
+        var start = CompletableFuture.runAsync(() -> kubelet.start(id));
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         List<Long> restoring;
         while ((restoring = runcRestoring(id)).isEmpty() && !start.isDone() && System.nanoTime() < deadline) {
@@ -403,9 +406,9 @@ class CriuOptionsIT {
         assertTrue(ProcessHandle.of(daemon.pid()).map(ProcessHandle::destroyForcibly).orElse(false), "SIGKILL " + daemon);
         String outcome;
         try {
-            start.get(2, java.util.concurrent.TimeUnit.MINUTES);
+            start.get(2, TimeUnit.MINUTES);
             outcome = "returned";
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             outcome = "failed: " + e.getCause().getMessage();
         }
         System.out.printf("daemon %d killed during runc restore %s; StartContainer %s%n", daemon.pid(), restoring, outcome);

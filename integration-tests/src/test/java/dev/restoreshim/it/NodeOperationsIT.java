@@ -10,7 +10,9 @@ import dev.restoreshim.proto.cri.ExecSyncResponse;
 import dev.restoreshim.proto.cri.StopContainerRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -68,7 +70,7 @@ class NodeOperationsIT {
 
         // what install.sh does with a new version: the jar is replaced by a new file (a newer mtime)
         Path jar = ShimInstall.prefix().resolve("lib/restore-shim/restore-shim.jar");
-        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.from(java.time.Instant.now()));
+        Files.setLastModifiedTime(jar, FileTime.from(Instant.now()));
 
         String status = ShimCli.status(containerd, false);
         assertTrue(status.contains("upgrade=pending"), "restore-shim status tells the operator:\n" + status);
