@@ -4,7 +4,7 @@
 #   PREFIX/lib/restore-shim/restore-shim.aot   JDK 25 AOT cache trained here (daemon start-up time)
 #   PREFIX/lib/restore-shim/restore-shim-cli.jar   restore-shim's own classes only (CLI start-up)
 #   PREFIX/lib/restore-shim/restore-shim-cli.aot   a second AOT cache, for the CLI (inspect, status)
-#   PREFIX/lib/restore-shim/cli-runtime/        a jlink runtime image the CLI starts on (start-up time)
+#   PREFIX/lib/restore-shim/runtime/            a jlink runtime image the daemon and CLI run on (start-up time)
 #   PREFIX/bin/containerd-shim-restore-v2      the launcher containerd executes
 #   PREFIX/bin/restore-shim                    CLI wrapper (status, version, ...)
 #   SYSCONFDIR/restore-shim/config.toml        seeded from deploy/config.toml.example if absent
@@ -89,7 +89,43 @@ upgrade=false
 [[ ! -f $libdir/restore-shim.jar ]] || cmp -s "$jar" "$libdir/restore-shim.jar" || upgrade=true
 put 0644 "$jar" "$libdir/restore-shim.jar"
 
-sed -e "s|^INSTALLED_JAVA='@JAVA@'|INSTALLED_JAVA='$java'|" \
+# The runtime the daemon and the CLI run on: a runtime image (jlink, from the JDK above) with only
+# the modules the jar uses (jdeps --print-module-deps on the shaded jar, plus java.logging and
+# java.management), --strip-debug, and libjvm.so stripped of its symbol table (5 of its 29 MiB,
+# never mapped, but read anyway by a host's large readahead on a cold start). It starts faster from
+# a cold page cache than the whole JDK: the daemon was ready after 862-1097 ms against 1279-1380 ms,
+# `inspect` of a 64 MiB archive took 155-171 ms against 254-302 ms (each with its AOT cache trained
+# on that runtime; page cache dropped, 2-CPU VM, 2026-11-23; docs/launcher.md). Rebuilt when the
+# JDK or the module list changes, and then the AOT caches are retrained; without jlink, or if it
+# fails, everything runs on the JDK itself. A crash report then names no libjvm functions.
+runtime_modules=java.base,java.desktop,java.logging,java.management,java.naming,java.net.http,java.sql,jdk.jfr,jdk.unsupported
+runtime_dir=$libdir/runtime
+jlink_tool=$(dirname "$java")/jlink
+runtime_want="$java $java_version $runtime_modules $(command -v strip >/dev/null && echo stripped)"
+rm -rf "$libdir/cli-runtime" "$libdir/cli-runtime.stamp" # its name until 2026-11-23
+if [[ -x $jlink_tool ]]; then
+  if [[ ! -x $runtime_dir/bin/java || $(cat "$runtime_dir.stamp" 2>/dev/null) != "$runtime_want" ]]; then
+    if "$jlink_tool" --add-modules "$runtime_modules" --strip-debug --no-header-files --no-man-pages \
+        --output "$tmp/runtime" >"$tmp/jlink.log" 2>&1; then
+      if command -v strip >/dev/null; then
+        strip --strip-unneeded "$tmp/runtime/lib/server/libjvm.so" || log "strip of the runtime's libjvm.so failed (kept as is)"
+      fi
+      rm -rf "$runtime_dir" "$runtime_dir.stamp" "$libdir"/restore-shim*.aot "$libdir"/restore-shim*.aot.stamp
+      mv "$tmp/runtime" "$runtime_dir"
+      printf '%s\n' "$runtime_want" >"$runtime_dir.stamp"
+      changed+=("$runtime_dir")
+    else
+      log "jlink failed, restore-shim runs on $java: $(tail -n 1 "$tmp/jlink.log")"
+      rm -rf "$runtime_dir" "$runtime_dir.stamp"
+    fi
+  fi
+else
+  rm -rf "$runtime_dir" "$runtime_dir.stamp"
+fi
+run_java=$java
+[[ ! -x $runtime_dir/bin/java ]] || run_java=$runtime_dir/bin/java
+
+sed -e "s|^INSTALLED_JAVA='@JAVA@'|INSTALLED_JAVA='$run_java'|" \
     -e "s|^INSTALLED_JAR='@JAR@'|INSTALLED_JAR='$libdir/restore-shim.jar'|" \
     -e "s|^INSTALLED_VERSION='@VERSION@'|INSTALLED_VERSION='$version'|" \
     "$repo/deploy/containerd-shim-restore-v2" >"$tmp/launcher"
@@ -114,41 +150,6 @@ else
   rm -f "$cli_jar"
 fi
 
-# The CLI's runtime: a runtime image (jlink, from the JDK above) with only the modules the jar uses
-# (jdeps --print-module-deps on the shaded jar, plus java.logging and java.management). inspect and
-# status are mostly JVM start-up, and this image starts faster from a cold page cache than the whole
-# JDK: `inspect` of a 64 MiB archive took 198-211 ms against 254-302 ms (same options and AOT
-# training, page cache dropped, 2-CPU VM, 2026-11-23). Rebuilt when the JDK or the module list
-# changes; without jlink, or if it fails, the CLI runs on the JDK itself.
-cli_modules=java.base,java.desktop,java.logging,java.management,java.naming,java.net.http,java.sql,jdk.jfr,jdk.unsupported
-cli_runtime=$libdir/cli-runtime
-jlink_tool=$(dirname "$java")/jlink
-runtime_want="$java $java_version $cli_modules $(command -v strip >/dev/null && echo stripped)"
-if [[ -x $jlink_tool ]]; then
-  if [[ ! -x $cli_runtime/bin/java || $(cat "$cli_runtime.stamp" 2>/dev/null) != "$runtime_want" ]]; then
-    if "$jlink_tool" --add-modules "$cli_modules" --strip-debug --no-header-files --no-man-pages \
-        --output "$tmp/cli-runtime" >"$tmp/jlink.log" 2>&1; then
-      # libjvm.so's symbol table (5 MiB of 29) is never mapped, but with the host's 8 MiB readahead
-      # a cold start reads it anyway: stripped, a cold inspect read 37 instead of 50 MiB and took
-      # 155-171 instead of 193-220 ms. A crash report of the CLI then names no libjvm functions.
-      if command -v strip >/dev/null; then
-        strip --strip-unneeded "$tmp/cli-runtime/lib/server/libjvm.so" || log "strip of the CLI's libjvm.so failed (kept as is)"
-      fi
-      rm -rf "$cli_runtime" "$cli_runtime.stamp" "$libdir/restore-shim-cli.aot" "$libdir/restore-shim-cli.aot.stamp"
-      mv "$tmp/cli-runtime" "$cli_runtime"
-      printf '%s\n' "$runtime_want" >"$cli_runtime.stamp"
-      changed+=("$cli_runtime")
-    else
-      log "jlink failed, the CLI runs on $java: $(tail -n 1 "$tmp/jlink.log")"
-      rm -rf "$cli_runtime" "$cli_runtime.stamp"
-    fi
-  fi
-else
-  rm -rf "$cli_runtime" "$cli_runtime.stamp"
-fi
-cli_java=$java
-[[ ! -x $cli_runtime/bin/java ]] || cli_java=$cli_runtime/bin/java
-
 # The CLI's JVM options: inspect and status are short-lived and mostly JVM start-up, so they run
 # with the serial GC, C1 only and no perf data, from their own AOT cache trained with these options
 # and this class path (`train --cli`). Other commands (convert reads and digests whole archives)
@@ -165,15 +166,15 @@ cli_aot='$libdir/restore-shim-cli.aot'
 case "\${1:-}" in
 inspect | status | version | help)
     if [ -f "\$cli_jar" ] && [ -f "\$cli_aot" ]; then
-        exec '$cli_java' $cli_options -XX:AOTCache="\$cli_aot" -Xlog:disable -Xlog:all=warning:stderr --sun-misc-unsafe-memory-access=allow -cp "\$cli_jar:\$jar" dev.restoreshim.cli.Main "\$@"
+        exec '$run_java' $cli_options -XX:AOTCache="\$cli_aot" -Xlog:disable -Xlog:all=warning:stderr --sun-misc-unsafe-memory-access=allow -cp "\$cli_jar:\$jar" dev.restoreshim.cli.Main "\$@"
     fi
-    exec '$java' $cli_options --sun-misc-unsafe-memory-access=allow -jar "\$jar" "\$@"
+    exec '$run_java' $cli_options --sun-misc-unsafe-memory-access=allow -jar "\$jar" "\$@"
     ;;
 esac
 if [ -f "\$aot" ]; then
-    exec '$java' -XX:AOTCache="\$aot" -Xlog:disable -Xlog:all=warning:stderr --sun-misc-unsafe-memory-access=allow -jar "\$jar" "\$@"
+    exec '$run_java' -XX:AOTCache="\$aot" -Xlog:disable -Xlog:all=warning:stderr --sun-misc-unsafe-memory-access=allow -jar "\$jar" "\$@"
 fi
-exec '$java' --sun-misc-unsafe-memory-access=allow -jar "\$jar" "\$@"
+exec '$run_java' --sun-misc-unsafe-memory-access=allow -jar "\$jar" "\$@"
 EOF
 put 0755 "$tmp/cli" "$bindir/restore-shim"
 
@@ -182,16 +183,16 @@ put 0755 "$tmp/cli" "$bindir/restore-shim"
 # The stamp holds the digests of every installed jar: a cache is only valid with the jars (and their
 # modification times) it was trained with.
 train_cache() {
-  local cache=$1 options=$2 stamp=$1.stamp want train_java=${train_java:-$java}
+  local cache=$1 options=$2 stamp=$1.stamp want
   shift 2
-  want="$(cat "$libdir"/*.jar | sha256sum | cut -c1-64) $train_java $java_version $options $*"
+  want="$(cat "$libdir"/*.jar | sha256sum | cut -c1-64) $run_java $java_version $options $*"
   if [[ -f $cache && -f $stamp && $(cat "$stamp") == "$want" ]]; then
     return 0
   fi
   log "training $(basename "$cache") ($*, $options)"
   rm -f "$cache.tmp"
   # shellcheck disable=SC2086 # options split on spaces on purpose
-  if (cd "$tmp" && "$train_java" $options -XX:AOTCacheOutput="$cache.tmp" --sun-misc-unsafe-memory-access=allow "$@" \
+  if (cd "$tmp" && "$run_java" $options -XX:AOTCacheOutput="$cache.tmp" --sun-misc-unsafe-memory-access=allow "$@" \
         >"$tmp/train.log" 2>&1) && [[ -f $cache.tmp ]]; then
     mv -f "$cache.tmp" "$cache"
     printf '%s\n' "$want" >"$stamp"
@@ -217,7 +218,7 @@ fi
 # The CLI's cache: its own workload (inspect, status; no daemon) with the CLI wrapper's options and
 # class path.
 if [[ -f $cli_jar ]] && grep -q -- '--cli runs' <<<"$help"; then
-  train_java=$cli_java train_cache "$libdir/restore-shim-cli.aot" "$cli_options" -cp "$cli_jar:$libdir/restore-shim.jar" \
+  train_cache "$libdir/restore-shim-cli.aot" "$cli_options" -cp "$cli_jar:$libdir/restore-shim.jar" \
     dev.restoreshim.cli.Main train --cli
 else
   rm -f "$libdir/restore-shim-cli.aot" "$libdir/restore-shim-cli.aot.stamp"

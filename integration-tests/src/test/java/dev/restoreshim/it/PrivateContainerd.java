@@ -271,8 +271,9 @@ public final class PrivateContainerd implements AutoCloseable {
     /**
      * restore-shim's per-instance config (keys of {@code dev.restoreshim.config.ConfigFile}): own
      * state dir, runc root and restore cache under the instance dir, the protocol of the variant,
-     * the JDK running the tests for the daemon (the host's default java may be older), and the log
-     * level from {@code it.shim.logLevel} (default debug; the demo uses info unless told otherwise).
+     * and the log level from {@code it.shim.logLevel} (default debug; the demo uses info unless told
+     * otherwise). No {@code java}: the daemon runs on what install.sh installed (its runtime image
+     * and AOT cache), as on a node.
      */
     static String shimConfigToml(Path dir, Handler handler) {
         return """
@@ -283,13 +284,12 @@ public final class PrivateContainerd implements AutoCloseable {
                 runtime = "runc"
                 criu = "criu"
                 log_level = "%s"
-                java = "%s"
 
                 [restore]
                 cache_dir = "%s"
                 """.formatted(dir.resolve("shim/state"), dir.resolve("shim/runc"),
                 handler.protocol() == null ? "ttrpc" : handler.protocol(), System.getProperty("it.shim.logLevel", "debug"),
-                Path.of(System.getProperty("java.home"), "bin", "java"), dir.resolve("shim/cache"));
+                dir.resolve("shim/cache"));
     }
 
     /** Tears down everything of this instance; never throws for a cleanup step that fails. */

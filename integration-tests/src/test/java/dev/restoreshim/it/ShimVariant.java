@@ -86,15 +86,13 @@ record ShimVariant(String criName, String label, String restoreToml, String criu
                     runtime = "runc"
                     %s
                     log_level = "%s"
-                    java = "%s"
 
                     [restore]
                     cache_dir = "%s"
                     %s
                     %s""".formatted(criName, stateDir(instanceDir), home.resolve("runc"),
                     criuToml.isEmpty() ? "criu = \"criu\"" : "",
-                    System.getProperty("it.shim.logLevel", "debug"),
-                    Path.of(System.getProperty("java.home"), "bin", "java"), home.resolve("cache"), restoreToml,
+                    System.getProperty("it.shim.logLevel", "debug"), home.resolve("cache"), restoreToml,
                     criuToml));
             Files.writeString(wrapper, "#!/bin/sh\nRESTORE_SHIM_CONFIG='" + config + "' exec '" + launcher + "' \"$@\"\n");
             Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwxr-xr-x"));
