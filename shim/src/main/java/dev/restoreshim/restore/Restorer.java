@@ -15,6 +15,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -152,9 +153,14 @@ public final class Restorer {
 
     /** A lease on the cached delta of {@code key} in either format; nothing is extracted. */
     private DeltaCache.Lease existingLease(String key) {
-        return env.cache().lookup(key, DeltaCache.Format.EROFS)
-                .or(() -> env.cache().lookup(key, DeltaCache.Format.DIRECTORY))
+        return cachedLease(key)
                 .orElseThrow(() -> ShimException.failedPrecondition("no cached delta of " + key + " to re-lease"));
+    }
+
+    /** A lease on the cached delta of {@code key}, the image looked up first, then the directory. */
+    private Optional<DeltaCache.Lease> cachedLease(String key) {
+        return env.cache().lookup(key, DeltaCache.Format.EROFS)
+                .or(() -> env.cache().lookup(key, DeltaCache.Format.DIRECTORY));
     }
 
     /**
@@ -172,8 +178,7 @@ public final class Restorer {
         if (format == DeltaCache.Format.DIRECTORY) {
             return env.cache().acquire(key, format, writer.apply(format));
         }
-        var cached = env.cache().lookup(key, DeltaCache.Format.EROFS)
-                .or(() -> env.cache().lookup(key, DeltaCache.Format.DIRECTORY));
+        var cached = cachedLease(key);
         if (cached.isPresent()) {
             return cached.get();
         }
