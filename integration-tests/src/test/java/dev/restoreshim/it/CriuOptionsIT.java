@@ -29,6 +29,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -318,11 +319,8 @@ class CriuOptionsIT {
         runtime.removeContainer(RemoveContainerRequest.newBuilder().setContainerId(gone).build());
         String ended = awaitDaemonLog(containerd, "id=" + gone + " ", "event=lazy_pages_stopped", Duration.ofSeconds(30));
         System.out.println("lazy restore deleted early: " + ended.strip());
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while ((!stagingMounts(containerd).isEmpty() || !lazyPagesProcesses(containerd).isEmpty())
-                && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
+        awaitUntil(Duration.ofSeconds(10), () -> stagingMounts(containerd).isEmpty()
+                && lazyPagesProcesses(containerd).isEmpty());
         assertEquals(List.of(), stagingMounts(containerd), "no EROFS mount left after an early Delete");
         assertEquals(List.of(), lazyPagesProcesses(containerd), "no criu lazy-pages left after an early Delete");
         runtime.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(early.id()).build());
@@ -368,11 +366,8 @@ class CriuOptionsIT {
         for (String c : List.of(id, lazy)) {
             kubelet.awaitState(c, ContainerState.CONTAINER_EXITED, Duration.ofSeconds(30));
         }
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        while ((!stagingMounts(containerd).isEmpty() || !lazyPagesProcesses(containerd).isEmpty())
-                && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
+        awaitUntil(Duration.ofSeconds(15), () -> stagingMounts(containerd).isEmpty()
+                && lazyPagesProcesses(containerd).isEmpty());
         System.out.printf("daemon %d killed while pages were served (images mounts %s, criu lazy-pages %s)%n",
                 daemon.pid(), serving, lazyPages);
         assertEquals(List.of(), stagingMounts(containerd), "no images mount left after the daemon died");
@@ -412,10 +407,7 @@ class CriuOptionsIT {
             outcome = "failed: " + e.getCause().getMessage();
         }
         System.out.printf("daemon %d killed during runc restore %s; StartContainer %s%n", daemon.pid(), restoring, outcome);
-        deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while ((!runcRestoring(id).isEmpty() || !stagingMounts(containerd).isEmpty()) && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
+        awaitUntil(Duration.ofSeconds(30), () -> runcRestoring(id).isEmpty() && stagingMounts(containerd).isEmpty());
         assertEquals(List.of(), runcRestoring(id), "no runc restore left after the daemon died");
         assertEquals(List.of(), stagingMounts(containerd), "no images mount left after the daemon died");
         containerd.cri().runtime(Duration.ofMinutes(1)).removeContainer(
@@ -427,6 +419,14 @@ class CriuOptionsIT {
     private static List<Long> runcRestoring(String id) {
         return ProcessHandle.allProcesses().filter(p -> p.info().commandLine()
                 .map(c -> c.contains(" restore ") && c.endsWith(" " + id)).orElse(false)).map(ProcessHandle::pid).toList();
+    }
+
+    /** Polls {@code done} every 100 ms until it holds or {@code limit} has passed; the caller asserts. */
+    private static void awaitUntil(Duration limit, BooleanSupplier done) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!done.getAsBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
     }
 
     /** {@code bench: checksum X} values, in order. */
@@ -574,10 +574,7 @@ class CriuOptionsIT {
         assertFalse(lazyLog.contains(TestImages.APP_STARTED), "restored lazily, not started again:\n" + lazyLog);
         String served = awaitDaemonLog(containerd, "event=lazy_pages_served", Duration.ofSeconds(30));
         System.out.println("lazy restore: start_ms=" + startMs + " " + served.strip());
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!stagingMounts(containerd).isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
+        awaitUntil(Duration.ofSeconds(10), () -> stagingMounts(containerd).isEmpty());
         assertEquals(List.of(), stagingMounts(containerd), "the staging tmpfs goes once every page is served");
 
         var runtime = containerd.cri().runtime(Duration.ofMinutes(1));
