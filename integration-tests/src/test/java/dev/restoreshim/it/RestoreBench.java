@@ -30,7 +30,7 @@ import java.util.stream.Stream;
  * side the time the lazy-pages daemon took to serve every page (the next restore starts only
  * after that). On
  * the largest archive, {@code restore-shim inspect} is timed against {@code checkpointctl show}
- * (cold cache), and the chart {@code bench.chart} (default docs/restore-bench.png) is drawn.
+ * (cold cache, {@code bench.runs} times each, medians), and the chart {@code bench.chart} (default docs/restore-bench.png) is drawn.
  *
  * <p>Everything it starts is removed at the end, also on failure, SIGINT or SIGTERM.
  * System properties: {@code bench.sizes} (MiB, default "64 512"), {@code bench.runs} (default 3).
@@ -130,7 +130,7 @@ public final class RestoreBench {
             try {
                 rows.add(measureSize(containerd, bench, archive, mib, runs, sides));
                 if (mib == largest) {
-                    inspect = inspectVsCheckpointctl(archive);
+                    inspect = inspectVsCheckpointctl(archive, runs);
                 }
             } finally {
                 Files.deleteIfExists(archive);
@@ -175,20 +175,37 @@ public final class RestoreBench {
         return new Row(mib, Files.size(archive), sides, errors);
     }
 
-    /** {@code restore-shim inspect} and {@code checkpointctl show} on {@code archive}, page cache dropped before each. */
-    private static String inspectVsCheckpointctl(Path archive) throws IOException {
+    /**
+     * {@code restore-shim inspect} and {@code checkpointctl show} on {@code archive}, {@code runs}
+     * times each, alternating, page cache dropped before each; medians compared.
+     */
+    private static String inspectVsCheckpointctl(Path archive, int runs) throws IOException {
         Path cli = ShimInstall.prefix().resolve("bin").resolve("restore-shim");
+        List<Double> inspect = new ArrayList<>();
+        List<Double> ctl = new ArrayList<>();
+        for (int run = 0; run < runs; run++) {
+            inspect.add(coldMs(HostCommand.of(cli.toString(), "inspect", archive.toString())
+                    .withTimeout(Duration.ofMinutes(2))));
+            ctl.add(coldMs(HostCommand.of("checkpointctl", "show", archive.toString())
+                    .withTimeout(Duration.ofMinutes(5))));
+        }
+        double inspectMs = medianOf(inspect.stream().mapToDouble(Double::doubleValue).toArray());
+        double ctlMs = medianOf(ctl.stream().mapToDouble(Double::doubleValue).toArray());
+        return ("inspect vs checkpointctl on the %d MiB archive, cold cache, median of %d: restore-shim inspect %.0f ms"
+                + " (%s; a JVM start included), checkpointctl show %.0f ms (%s): %.1fx faster").formatted(
+                Files.size(archive) >> 20, runs, inspectMs, joinMs(inspect), ctlMs, joinMs(ctl), ctlMs / inspectMs);
+    }
+
+    /** Wall-clock time of {@code command}, run to success after dropping the page cache. */
+    private static double coldMs(HostCommand command) throws IOException {
         dropCaches();
         long t0 = System.nanoTime();
-        HostCommand.of(cli.toString(), "inspect", archive.toString()).withTimeout(Duration.ofMinutes(2)).check();
-        double inspectMs = (System.nanoTime() - t0) / 1e6;
-        dropCaches();
-        long t1 = System.nanoTime();
-        HostCommand.of("checkpointctl", "show", archive.toString()).withTimeout(Duration.ofMinutes(5)).check();
-        double ctlMs = (System.nanoTime() - t1) / 1e6;
-        return ("inspect vs checkpointctl on the %d MiB archive, cold cache: restore-shim inspect %.0f ms (a JVM start"
-                + " included), checkpointctl show %.0f ms: %.1fx faster").formatted(Files.size(archive) >> 20, inspectMs, ctlMs,
-                ctlMs / inspectMs);
+        command.check();
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    private static String joinMs(List<Double> values) {
+        return String.join("/", values.stream().map(v -> "%.0f".formatted(v)).toList());
     }
 
     /** docs/restore-bench.png (or {@code bench.chart}): median visible time (CreateContainer to the first tick) per size and side. */
@@ -345,7 +362,12 @@ public final class RestoreBench {
     }
 
     private static double median(List<RestoreTrial.Timing> timings, java.util.function.ToDoubleFunction<RestoreTrial.Timing> value) {
-        double[] sorted = timings.stream().mapToDouble(value).sorted().toArray();
+        return medianOf(timings.stream().mapToDouble(value).toArray());
+    }
+
+    private static double medianOf(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
         int n = sorted.length;
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }

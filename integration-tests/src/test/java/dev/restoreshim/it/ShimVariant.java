@@ -180,12 +180,16 @@ record ShimVariant(String criName, String label, String restoreToml, String criu
         }
     }
 
-    /** Stops the node daemons of a state dir (SIGTERM, then SIGKILL after 15 s). */
+    /**
+     * Stops the node daemons of a state dir (SIGTERM, then SIGKILL after 15 s) and keeps the log of
+     * the last one as {@code target/it-logs/daemon-<variant home dir name>.log}.
+     */
     static void stopDaemons(Path stateDir) {
         Path daemons = stateDir.resolve("d");
         if (!Files.isDirectory(daemons)) {
             return;
         }
+        List<String> problems = new java.util.ArrayList<>();
         try (Stream<Path> dirs = Files.list(daemons)) {
             for (Path d : dirs.toList()) {
                 Path pid = d.resolve("daemon.pid");
@@ -203,5 +207,8 @@ record ShimVariant(String criName, String label, String restoreToml, String criu
         } catch (IOException | NumberFormatException e) {
             System.err.println("bench: stop daemons of " + stateDir + ": " + e.getMessage());
         }
+        InstanceCleanup.keepDaemonLogs(stateDir, TestEnvironment.logDir().resolve("daemon-"
+                + stateDir.getParent().getFileName() + ".log"), problems);
+        problems.forEach(p -> System.err.println("bench: " + p));
     }
 }
