@@ -16,8 +16,10 @@ import java.util.concurrent.TimeoutException;
  * A {@code criu lazy-pages} daemon serving the memory of one lazy restore through userfaultfd. It
  * is started before {@code runc restore} (whose CRIU gets {@code lazy-pages} from the config file)
  * on the same images and work directory: it listens on {@code lazy-pages.socket} in the work
- * directory, which the restoring CRIU finds there. {@link #start} returns once the daemon says it
- * is ready ({@code --status-fd 1}: a NUL byte on its stdout); {@link #exit} completes when it has
+ * directory, which the restoring CRIU finds there. {@link #launch} spawns it and returns at once,
+ * so that its start (CRIU's kernel feature probe, tens of ms) overlaps other work;
+ * {@link #awaitReady} returns once the daemon says it is ready ({@code --status-fd 1}: a NUL byte
+ * on its stdout), and only then may the restore connect. {@link #exit} completes when it has
  * served every page and exited (or failed). The images must stay where they are until then.
  * {@link #close} kills it if it still runs.
  */
@@ -29,7 +31,7 @@ public final class LazyPagesDaemon implements AutoCloseable {
      * How a daemon ended.
      *
      * @param exitCode its exit code (0: every page served)
-     * @param servingMs from ready to exit
+     * @param servingMs from ready (or, if it never was, from launch) to exit
      * @param error the first real error of its log (with the log path), empty when it exited 0
      */
     public record Outcome(int exitCode, long servingMs, Optional<String> error) {
@@ -40,63 +42,93 @@ public final class LazyPagesDaemon implements AutoCloseable {
     }
 
     private final Process process;
+    private final String criu;
+    private final Path images;
     private final Path work;
-    private final long readyNanos;
+    private final InputStream status;
+    /** The first byte of its status fd, or -1 when it closed stdout first. */
+    private final CompletableFuture<Integer> ready;
+    private volatile long readyNanos;
     private final CompletableFuture<Outcome> exit;
 
-    private LazyPagesDaemon(Process process, Path work) {
+    private LazyPagesDaemon(Process process, String criu, Path images, Path work) {
         this.process = process;
+        this.criu = criu;
+        this.images = images;
         this.work = work;
+        this.status = process.getInputStream();
         this.readyNanos = System.nanoTime();
+        this.ready = CompletableFuture.supplyAsync(this::readStatus,
+                r -> Thread.ofVirtual().name("lazy-pages-ready").start(r));
         this.exit = process.onExit().thenApply(p -> outcome(p.exitValue()));
     }
 
     /**
-     * Starts {@code criu lazy-pages --images-dir images --work-dir work} and waits until it is ready.
+     * Spawns {@code criu lazy-pages --images-dir images --work-dir work} and returns without
+     * waiting; {@link #awaitReady} must succeed before a restore connects to it.
      *
-     * @throws CriuException LAZY_PAGES_FAILED with CRIU's first error and the log path when it
-     *     cannot start, exits, or is not ready within {@code readyTimeout} (it is killed then)
+     * @throws CriuException LAZY_PAGES_FAILED when it cannot be started
      */
-    public static LazyPagesDaemon start(String criu, Path images, Path work, Duration readyTimeout) {
+    public static LazyPagesDaemon launch(String criu, Path images, Path work) {
         List<String> argv = List.of(criu, "lazy-pages", "--images-dir", images.toString(), "--work-dir", work.toString(),
                 "--status-fd", "1", "-v4", "-o", LOG);
-        Process p;
         try {
             Files.createDirectories(work);
-            p = new ProcessBuilder(argv).redirectErrorStream(true)
+            Process p = new ProcessBuilder(argv).redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            return new LazyPagesDaemon(p, criu, images, work);
         } catch (IOException e) {
             throw new CriuException(CriuException.Reason.LAZY_PAGES_FAILED, "lazy pages: cannot start " + criu
                     + " lazy-pages: " + e.getMessage(), e);
         }
-        InputStream status = p.getInputStream();
-        CompletableFuture<Integer> ready = CompletableFuture.supplyAsync(() -> {
-            try {
-                return status.read();
-            } catch (IOException e) {
-                return -1;
-            }
-        }, r -> Thread.ofVirtual().name("lazy-pages-ready").start(r));
+    }
+
+    /** {@link #launch}, then {@link #awaitReady}. */
+    public static LazyPagesDaemon start(String criu, Path images, Path work, Duration readyTimeout) {
+        LazyPagesDaemon d = launch(criu, images, work);
+        d.awaitReady(readyTimeout);
+        return d;
+    }
+
+    /**
+     * Waits until the daemon is ready to serve (at once if it already is).
+     *
+     * @throws CriuException LAZY_PAGES_FAILED with CRIU's first error and the log path when it
+     *     exits first or is not ready within {@code timeout} (it is killed then)
+     */
+    public void awaitReady(Duration timeout) {
         String failure;
         try {
-            int b = ready.get(readyTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            int b = ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             if (b == 0) {
-                Thread.ofVirtual().name("lazy-pages-output").start(() -> drain(status));
-                return new LazyPagesDaemon(p, work);
+                return;
             }
-            failure = "exited before it was ready" + exitNote(p);
+            failure = "exited before it was ready" + exitNote(process);
         } catch (TimeoutException e) {
-            failure = "not ready within " + readyTimeout.toMillis() + " ms";
+            failure = "not ready within " + timeout.toMillis() + " ms";
         } catch (ExecutionException e) {
             failure = "cannot read its status: " + e.getCause();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             failure = "interrupted while waiting for it";
         }
-        kill(p);
+        kill(process);
         Path log = work.resolve(LOG);
         throw new CriuException(CriuException.Reason.LAZY_PAGES_FAILED, "lazy pages: " + criu + " lazy-pages on "
                 + images + ": " + failure + CriuLog.firstError(log).map(e -> ": " + e.describe()).orElse("; log " + log));
+    }
+
+    private int readStatus() {
+        try {
+            int b = status.read();
+            if (b == 0) {
+                readyNanos = System.nanoTime();
+                Thread.ofVirtual().name("lazy-pages-output").start(() -> drain(status));
+            }
+            return b;
+        } catch (IOException e) {
+            return -1;
+        }
     }
 
     /** The daemon's pid. */

@@ -72,4 +72,27 @@ class LazyPagesDaemonTest {
             assertTrue(e.getMessage().contains("not ready within 300 ms"), e.getMessage());
         });
     }
+
+    @Test
+    void launch_readyBeforeItIsAwaited_awaitReadyReturnsAndItServes() throws Exception {
+        String criu = script("printf '\\000'; touch \"$5/ready-sent\"; sleep 0.3; exit 0");
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+            try (LazyPagesDaemon d = LazyPagesDaemon.launch(criu, dir.resolve("images"), dir.resolve("work"))) {
+                while (!Files.exists(dir.resolve("work").resolve("ready-sent"))) {
+                    Thread.sleep(10);
+                }
+                d.awaitReady(Duration.ofSeconds(5));
+                assertTrue(d.exit().get().ok());
+            }
+        });
+    }
+
+    @Test
+    void launch_binaryMissing_lazyPagesFailedNamingIt() {
+        String criu = dir.resolve("no-such-criu").toString();
+        var e = assertThrows(CriuException.class, () -> LazyPagesDaemon.launch(criu, dir.resolve("images"),
+                dir.resolve("work")));
+        assertEquals(CriuException.Reason.LAZY_PAGES_FAILED, e.reason());
+        assertTrue(e.getMessage().contains("cannot start " + criu), e.getMessage());
+    }
 }

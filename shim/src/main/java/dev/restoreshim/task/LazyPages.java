@@ -14,8 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@code criu lazy-pages} daemons of the lazy restores in flight, one per container: started
- * before {@code runc restore} on the restore's images and CRIU work dir, supervised until every
+ * The {@code criu lazy-pages} daemons of the lazy restores in flight, one per container: launched
+ * at Create on the restore's images and CRIU work dir (so that its start overlaps containerd's
+ * way from Create to Start), awaited at Start before {@code runc restore}, supervised until every
  * page is served, then the restore's images are released. Stopped when the container goes away
  * first. Logs {@code event=lazy_pages_served} with the serving time, or
  * {@code event=lazy_pages_failed} with the daemon's first CRIU error.
@@ -31,22 +32,47 @@ final class LazyPages {
 
     /** Running daemons by container; an entry lives from start until the daemon exits or the container is released. */
     private final Map<Container, LazyPagesDaemon> daemons = new ConcurrentHashMap<>();
+    /** Daemons that could not be spawned at Create, reported at Start. */
+    private final Map<Container, CriuException> launchFailures = new ConcurrentHashMap<>();
     /** Daemons of a previous node daemon still serving, by re-adopted container; same lifetime. */
     private final Map<Container, ProcessHandle> orphans = new ConcurrentHashMap<>();
 
     /**
-     * Starts the daemon for {@code container}'s restore from {@code images}; the work dir is the
-     * one runc restore uses ({@code <bundle>/criu-work}).
+     * Launches the daemon for {@code container}'s restore from {@code images} at Create, without
+     * waiting for it; the work dir is the one runc restore uses ({@code <bundle>/criu-work}).
+     * A daemon that cannot even be spawned is reported by {@link #awaitReady}.
+     */
+    void launch(Container container, String criu, Path images) {
+        try {
+            LazyPagesDaemon d = LazyPagesDaemon.launch(criu, images, container.bundle().resolve("criu-work"));
+            daemons.put(container, d);
+            writePid(container, d.pid());
+            LOG.info("event=lazy_pages_launched ns={} id={} pid={} images={}", container.namespace(), container.id(),
+                    d.pid(), images);
+        } catch (CriuException e) {
+            launchFailures.put(container, e);
+        }
+    }
+
+    /**
+     * At Start, before {@code runc restore}: waits until {@code container}'s daemon listens.
      *
      * @throws dev.restoreshim.errors.ShimException INTERNAL naming the daemon's first error and its log
      */
-    LazyPagesDaemon start(Container container, String criu, Path images) {
+    LazyPagesDaemon awaitReady(Container container) {
+        long t0 = System.nanoTime();
         try {
-            LazyPagesDaemon d = LazyPagesDaemon.start(criu, images, container.bundle().resolve("criu-work"), READY_TIMEOUT);
-            daemons.put(container, d);
-            writePid(container, d.pid());
-            LOG.info("event=lazy_pages_started ns={} id={} pid={} images={}", container.namespace(), container.id(), d.pid(),
-                    images);
+            CriuException failed = launchFailures.remove(container);
+            if (failed != null) {
+                throw failed;
+            }
+            LazyPagesDaemon d = daemons.get(container);
+            if (d == null) {
+                throw new CriuException(CriuException.Reason.LAZY_PAGES_FAILED, "lazy pages: no daemon was launched");
+            }
+            d.awaitReady(READY_TIMEOUT);
+            LOG.info("event=lazy_pages_ready ns={} id={} pid={} waited_ms={}", container.namespace(), container.id(),
+                    d.pid(), (System.nanoTime() - t0) / 1_000_000);
             return d;
         } catch (CriuException e) {
             throw CriuErrors.toShim(new CriuException(e.reason(), "restore task \"" + container.id() + "\": "
@@ -76,6 +102,7 @@ final class LazyPages {
 
     /** Kills {@code container}'s daemon if one still runs (failed restore, or Delete before every page was served). */
     void stop(Container container) {
+        launchFailures.remove(container);
         LazyPagesDaemon d = daemons.remove(container);
         if (d != null) {
             d.close();

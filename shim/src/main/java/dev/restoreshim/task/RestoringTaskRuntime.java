@@ -47,17 +47,13 @@ public final class RestoringTaskRuntime implements TaskRuntime {
 
     /**
      * One restored container: its {@link Restoration}, the checkpoint path it came from (for
-     * {@link RecentRestores} and errors), and for a lazy restore the CRIU binary and images its
-     * {@code criu lazy-pages} daemon serves from, used once by Start.
+     * {@link RecentRestores} and errors), and whether its Start is still to await a
+     * {@code criu lazy-pages} daemon launched at Create (used once).
      */
-    private record Restored(Restoration<Container> restoration, String source, Optional<LazyPlan> lazy) {
+    private record Restored(Restoration<Container> restoration, String source, boolean lazy) {
         Restored withoutLazy() {
-            return new Restored(restoration, source, Optional.empty());
+            return new Restored(restoration, source, false);
         }
-    }
-
-    /** A lazy restore's CRIU binary and images, kept from Create for Start. */
-    private record LazyPlan(String criu, java.nio.file.Path images) {
     }
 
     private final RecentRestores recent;
@@ -127,9 +123,11 @@ public final class RestoringTaskRuntime implements TaskRuntime {
         }
         LOG.info("event=restore_criu_options ns={} id={} {}", spec.namespace(), spec.id(),
                 options[0].options().logField());
-        Optional<LazyPlan> lazy = options[0].lazyPages()
-                ? Optional.of(new LazyPlan(options[0].features().binary(), images[0])) : Optional.empty();
+        boolean lazy = options[0].lazyPages();
         restored.put(r.container(), new Restored(r, source, lazy));
+        if (lazy) { // its start (CRIU's kernel probe) overlaps containerd's way to Start; stopped by release
+            lazyPages.launch(r.container(), options[0].features().binary(), images[0]);
+        }
         return r.container();
     }
 
@@ -146,9 +144,8 @@ public final class RestoringTaskRuntime implements TaskRuntime {
         boolean ok = false;
         String error = "start did not return";
         try {
-            if (entry.lazy().isPresent()) {
-                LazyPlan plan = entry.lazy().get();
-                lazy = lazyPages.start(container, plan.criu(), plan.images()); // listening before runc restore
+            if (entry.lazy()) {
+                lazy = lazyPages.awaitReady(container); // listening before runc restore
             }
             int pid = delegate.start(container, execId);
             ok = true;
@@ -203,7 +200,7 @@ public final class RestoringTaskRuntime implements TaskRuntime {
             CreateSpec spec = CreateSpec.of(record.namespace(), record.id(), record.bundle(), List.of(), Stdio.none());
             RestoreRequest.detect(spec).ifPresent(request -> {
                 restored.put(c, new Restored(restorer.readopt(spec, request, c), request.path().toString(),
-                        Optional.empty()));
+                        false));
                 lazyPages.adopt(c); // a lazy-pages daemon of the previous node daemon, still serving
             });
         } catch (RuntimeException e) {
