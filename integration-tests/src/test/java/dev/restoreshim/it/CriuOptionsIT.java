@@ -540,6 +540,8 @@ class CriuOptionsIT {
         String restoreLog = Files.readString(bundle.resolve("criu-work/restore.log"));
         assertTrue(restoreLog.contains("Parsing config file " + conf), "CRIU read the per-restore config file");
         assertTrue(restoreLog.contains("Will dump/restore TCP connections"), "tcp-established reached CRIU");
+        assertTrue(restoreLog.contains("Loaded kdat cache from /run/criu.kdat"), "CRIU skipped its kernel probe: the"
+                + " daemon's cache (or, on a tmpfs /run, CRIU's own) was there");
 
         // restore-shim status --json: the probed CRIU and the handler's policy, the key only as "(set)"
         String status = HostCommand.of(ShimInstall.prefix().resolve("bin/restore-shim").toString(), "status",

@@ -6,6 +6,7 @@ import dev.restoreshim.config.ConfigLocation;
 import dev.restoreshim.config.DaemonLayout;
 import dev.restoreshim.config.ShimConfig;
 import dev.restoreshim.criu.CriuFeatures;
+import dev.restoreshim.criu.KdatCache;
 import dev.restoreshim.criu.ProcessCriuCommand;
 import dev.restoreshim.restore.CriuSetup;
 import dev.restoreshim.restore.DeltaStore;
@@ -22,6 +23,7 @@ import dev.restoreshim.runc.RuncDeadlines;
 import dev.restoreshim.runc.RuncSettings;
 import dev.restoreshim.sys.LinuxFds;
 import dev.restoreshim.sys.LinuxMounts;
+import dev.restoreshim.sys.Mounts;
 import dev.restoreshim.sys.LinuxProcessControl;
 import dev.restoreshim.sys.LinuxProcessLauncher;
 import dev.restoreshim.sys.LinuxSignals;
@@ -86,6 +88,8 @@ public final class NodeDaemon implements AutoCloseable {
     static final long DELTA_CACHE_MAX_BYTES = 16L << 30;
 
     private final Deque<AutoCloseable> closeStack = new ArrayDeque<>();
+    /** CRIU's kernel-probe cache, set by the CRIU probe before its features complete. */
+    private volatile KdatCache kdatCache;
     private final CountDownLatch stop = new CountDownLatch(1);
     private final CountDownLatch closed = new CountDownLatch(1);
     private final Path dir;
@@ -160,11 +164,29 @@ public final class NodeDaemon implements AutoCloseable {
     /**
      * Probes CRIU and the kernel once, on a virtual thread, so that daemon start does not wait for
      * it; restores wait for the result (a few tens of milliseconds), the status report shows it
-     * when it is there. Logs {@code event=criu_features}.
+     * when it is there. First provides CRIU's kernel-probe cache where {@code /run} is not a tmpfs
+     * ({@link KdatCache}, closed with the daemon). Logs {@code event=criu_kdat_cache} and
+     * {@code event=criu_features}.
      */
-    private static CompletableFuture<CriuFeatures> probeCriu(String binary) {
+    private CompletableFuture<CriuFeatures> probeCriu(String binary) {
         var done = new CompletableFuture<CriuFeatures>();
         Thread.ofVirtual().name("criu-probe").start(() -> {
+            KdatCache kdat = KdatCache.provide(binary, new KdatCache.Binder() {
+                private final Mounts mounts = new LinuxMounts();
+
+                @Override
+                public void bind(Path source, Path target) {
+                    mounts.mount(source.toString(), target.toString(), null, Mounts.MS_BIND, null);
+                }
+
+                @Override
+                public void unmount(Path target) {
+                    mounts.unmount(target.toString(), Mounts.MNT_DETACH);
+                }
+            });
+            kdatCache = kdat;
+            log.info("event=criu_kdat_cache state={} path={}{}", kdat.state().name().toLowerCase(java.util.Locale.ROOT),
+                    KdatCache.CRIU_CACHE, kdat.reason().isEmpty() ? "" : " reason=\"" + kdat.reason() + "\"");
             CriuFeatures f = CriuFeatures.detect(new ProcessCriuCommand(binary), Path.of("/"));
             if (f.usable()) {
                 log.info("event=criu_features {}", logFields(f));
@@ -174,6 +196,32 @@ public final class NodeDaemon implements AutoCloseable {
             done.complete(f);
         });
         return done;
+    }
+
+    /** At stop: removes the kernel-probe cache's bind mount, after the probe (it may still be binding it). */
+    private void closeKdatCache(CompletableFuture<CriuFeatures> probed) {
+        try {
+            probed.get(40, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.warn("event=criu_probe_unfinished reason=\"{}\"", String.valueOf(e));
+        }
+        KdatCache k = kdatCache;
+        if (k != null) {
+            k.close();
+        }
+    }
+
+    /**
+     * CRIU's features for a restore, once probed; puts the kernel-probe cache back first if
+     * another node daemon's stop took it away.
+     */
+    private CriuFeatures criuForRestore(CompletableFuture<CriuFeatures> probed) {
+        CriuFeatures f = probed.join();
+        String problem = kdatCache.ensure();
+        if (!problem.isEmpty()) {
+            log.warn("event=criu_kdat_cache_lost reason=\"{}\"", problem);
+        }
+        return f;
     }
 
     private static String logFields(CriuFeatures f) {
@@ -203,7 +251,8 @@ public final class NodeDaemon implements AutoCloseable {
                 runcEnv).withDeadlines(RuncDeadlines.DEFAULT, signals),
                 Path.of(config.runtime()), config.runtimeRoot(), false, template, CgroupMetrics.host());
         var criuFeatures = probeCriu(config.criu());
-        var criu = new CriuSetup(config.criuPolicy(), criuFeatures::join);
+        push(() -> closeKdatCache(criuFeatures));
+        var criu = new CriuSetup(config.criuPolicy(), () -> criuForRestore(criuFeatures));
         tasks = new TaskService(restoring(runtime, config, criu, launcher, reaper, fds), new TaskStore(dir),
                 publisher::send, oom,
                 () -> log.debug("event=idle_shutdown_ignored reason=\"the node daemon stays warm for the next task\""));
