@@ -80,6 +80,8 @@ class CriuOptionsIT {
                         () -> run(containerd, images, key, secret, records, work),
                         () -> "timed out; containerd log (" + containerd.log() + ") ends with:\n" + containerd.logTail(40));
             }
+            // the node daemon's stop took the bind of CRIU's kernel-probe cache with it (docs/criu.md)
+            assertEquals(List.of(), HostScan.mountsUnder(Path.of("/run/criu.kdat")), "no kdat cache bind left");
         } finally {
             try (Stream<Path> all = Files.walk(work)) {
                 for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
