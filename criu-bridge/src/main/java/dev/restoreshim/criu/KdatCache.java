@@ -52,9 +52,12 @@ public final class KdatCache implements AutoCloseable {
         void unmount(Path target);
     }
 
-    /** What {@link #provide} found: the cache is in place, not needed, or could not be provided (and why). */
+    /**
+     * What {@link #provide} found: the cache is in place, not needed, could not be provided (and
+     * why), or the operator turned it off ({@link #disabled}).
+     */
     public enum State {
-        PROVIDED, NOT_NEEDED, UNAVAILABLE
+        PROVIDED, NOT_NEEDED, UNAVAILABLE, DISABLED
     }
 
     private final State state;
@@ -80,6 +83,11 @@ public final class KdatCache implements AutoCloseable {
      */
     public static KdatCache provide(String criu, Binder binder) {
         return provide(criu, CRIU_CACHE, DEFAULT_STORE, binder, KdatCache::probe);
+    }
+
+    /** No cache provided, because the operator said so ({@code why}); CRIU probes on every run unless it caches itself. */
+    public static KdatCache disabled(String why) {
+        return new KdatCache(State.DISABLED, why, CRIU_CACHE, DEFAULT_STORE, null, null);
     }
 
     /** The same for any target and store, with the probe given (tests). */
@@ -145,6 +153,16 @@ public final class KdatCache implements AutoCloseable {
     /** Why the cache is not needed or not available; empty when provided. */
     public String reason() {
         return reason;
+    }
+
+    /**
+     * For {@code restore-shim status}: {@code provided: /run/criu.kdat bound from <file>}, or the
+     * state and the reason.
+     */
+    public String describe() {
+        String name = state.name().toLowerCase(java.util.Locale.ROOT);
+        return state == State.PROVIDED ? name + ": " + target + " bound from " + store.resolve("criu.kdat")
+                : name + ": " + reason;
     }
 
     /**

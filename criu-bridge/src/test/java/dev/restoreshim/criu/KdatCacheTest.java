@@ -86,6 +86,7 @@ class KdatCacheTest {
         assertArrayEquals(KDAT, Files.readAllBytes(target));
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(store)));
         assertEquals(List.of("bind criu.kdat criu.kdat"), calls);
+        assertEquals("provided: " + target + " bound from " + store.resolve("criu.kdat"), cache.describe());
 
         assertEquals("", cache.ensure());
         assertEquals(1, calls.size(), "already bound: nothing to do");
@@ -113,6 +114,7 @@ class KdatCacheTest {
         KdatCache cache = KdatCache.provide("/opt/criu", target, store, binder, criu -> new byte[0]);
         assertEquals(KdatCache.State.UNAVAILABLE, cache.state());
         assertTrue(cache.reason().contains("/opt/criu wrote no cache"), cache.reason());
+        assertTrue(cache.describe().startsWith("unavailable: /opt/criu wrote no cache"), cache.describe());
         assertFalse(Files.exists(target));
         assertEquals(List.of(), calls);
     }

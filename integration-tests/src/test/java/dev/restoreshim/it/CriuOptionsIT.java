@@ -550,7 +550,11 @@ class CriuOptionsIT {
                 "--config", containerd.dir().resolve("shim/config.toml").toString(), "--json")
                 .withTimeout(Duration.ofSeconds(30)).run().orThrow().stdout();
         System.out.println("status:\n" + status);
-        var criu = tools.jackson.databind.json.JsonMapper.builder().build().readTree(status).get(0).get("criu");
+        var daemon = tools.jackson.databind.json.JsonMapper.builder().build().readTree(status).get(0);
+        var criu = daemon.get("criu");
+        String kdat = daemon.get("features").get("criu.kdat_cache").asString();
+        assertTrue(kdat.startsWith("provided: /run/criu.kdat") || kdat.startsWith("not_needed"),
+                "the kernel-probe cache is there, ours or CRIU's own: " + kdat);
         assertFalse(criu.get("version").asString().isEmpty(), "CRIU version probed: " + criu);
         assertTrue(criu.get("lazy_pages").asBoolean(), "uffd-noncoop on this host: " + criu);
         assertFalse(criu.get("encryption").asBoolean(), "no image encryption in CRIU 4.1.x: " + criu);

@@ -80,9 +80,11 @@ public final class RestoreBench {
                 return spec.label() + " FAILED";
             }
             RestoreTrial.Timing t = timings.getLast();
-            return "%s %.0f+%.0f ms (tick %d, visible %.0f ms, %swrote %s, tmpfs %s)".formatted(spec.label(), t.createMs(),
-                    t.startMs(), t.firstTick(), t.visibleMs(), t.servedMs() < 0 ? "" : "all pages served after " + t.servedMs()
-                    + " ms, ", mib(t.writtenBytes()), t.tmpfsBytes() < 0 ? "-" : mib(t.tmpfsBytes()));
+            return "%s %.0f+%.0f ms (tick %d, visible %.0f ms, %swrote %s, containerd wrote %s, shim wrote %s, tmpfs %s)"
+                    .formatted(spec.label(), t.createMs(), t.startMs(), t.firstTick(), t.visibleMs(), t.servedMs() < 0
+                            ? "" : "all pages served after " + t.servedMs() + " ms, ", mib(t.writtenBytes()),
+                            mib(t.runtime().containerdBytes()), mib(t.runtime().shimBytes()),
+                            t.tmpfsBytes() < 0 ? "-" : mib(t.tmpfsBytes()));
         }
     }
 
@@ -143,7 +145,9 @@ public final class RestoreBench {
         System.out.println("  visible = CreateContainer .. first tick in the new log (ratio: to stock)");
         table(rows, RestoreTrial.Timing::visibleMs).forEach(l -> System.out.println("  " + l));
         System.out.println("  written = bytes written to real disks (/proc/diskstats, host-wide, sync before reading) from"
-                + " CreateContainer to the visible tick; tmpfs = the daemon's staged_bytes; median");
+                + " CreateContainer to the visible tick; containerd wrote, shim wrote = write_bytes of containerd, and of the"
+                + " pod's shim or node daemon with the runc and CRIU it reaped (/proc/<pid>/io: disk-backed pages dirtied,"
+                + " deleted files included, tmpfs not), same window; tmpfs = the daemon's staged_bytes; median");
         bytesTable(rows).forEach(l -> System.out.println("  " + l));
         System.out.println("  lazy: served = the lazy-pages daemon's time from ready until every page was served"
                 + " (event=lazy_pages_served ms=); median (runs)");
@@ -319,6 +323,14 @@ public final class RestoreBench {
             h.append(' ').append(side.spec.label()).append(" written |");
             rule.append("---:|");
         }
+        for (Side side : head) {
+            h.append(' ').append(side.spec.label()).append(" containerd wrote |");
+            rule.append("---:|");
+        }
+        for (Side side : head) {
+            h.append(' ').append(side.spec.label()).append(" shim wrote |");
+            rule.append("---:|");
+        }
         for (Side side : head.subList(1, head.size())) {
             h.append(' ').append(side.spec.label()).append(" tmpfs |");
             rule.append("---:|");
@@ -328,6 +340,12 @@ public final class RestoreBench {
             StringBuilder l = new StringBuilder("| %d MiB |".formatted(r.mib()));
             for (Side side : r.sides()) {
                 l.append(' ').append(bytesCell(side.timings, RestoreTrial.Timing::writtenBytes)).append(" |");
+            }
+            for (Side side : r.sides()) {
+                l.append(' ').append(bytesCell(side.timings, t -> t.runtime().containerdBytes())).append(" |");
+            }
+            for (Side side : r.sides()) {
+                l.append(' ').append(bytesCell(side.timings, t -> t.runtime().shimBytes())).append(" |");
             }
             for (Side side : r.sides().subList(1, r.sides().size())) {
                 l.append(' ').append(bytesCell(side.timings, RestoreTrial.Timing::tmpfsBytes)).append(" |");
@@ -349,7 +367,7 @@ public final class RestoreBench {
         if (bytes < 0) {
             return "?";
         }
-        return bytes < (1 << 20) ? "%.2f MiB".formatted(bytes / 1048576.0) : "%.0f MiB".formatted(bytes / 1048576.0);
+        return bytes < (1 << 20) ? "%d KiB".formatted((bytes + 1023) / 1024) : "%.0f MiB".formatted(bytes / 1048576.0);
     }
 
     private static String cell(List<RestoreTrial.Timing> timings, java.util.function.ToDoubleFunction<RestoreTrial.Timing> value) {

@@ -35,9 +35,10 @@ final class RestoreImageTable {
             String criu = r.criuMs() < 0 ? "" : ", CRIU %.0f ms (restore.log %s), daemon restore_ms %.0f total_ms %.0f"
                     .formatted(r.criuMs(), bytes(r.criuLogBytes()), r.daemonRestoreMs(), r.daemonTotalMs())
                     + (r.servedMs() < 0 ? "" : ", all pages served in %.0f ms".formatted(r.servedMs()));
-            return "%s pull %.0f ms, create %.0f + start %.0f ms (tick %d visible %.0f ms), written %s (background %s/s)%s"
-                    .formatted(name, r.pullMs(), r.createMs(), r.startMs(), r.firstTick(), r.visibleMs(),
-                            bytes(r.bytesWritten()), bytes(r.backgroundBytesPerSecond()), criu);
+            return ("%s pull %.0f ms, create %.0f + start %.0f ms (tick %d visible %.0f ms), written %s (background %s/s),"
+                    + " containerd wrote %s, shim wrote %s%s").formatted(name, r.pullMs(), r.createMs(), r.startMs(),
+                            r.firstTick(), r.visibleMs(), bytes(r.bytesWritten()), bytes(r.backgroundBytesPerSecond()),
+                            bytes(r.runtime().containerdBytes()), bytes(r.runtime().shimBytes()), criu);
         }
     }
 
@@ -49,23 +50,28 @@ final class RestoreImageTable {
         List<String> lines = new ArrayList<>();
         lines.add("| size | archive | pull stock | pull restore-shim | create+start stock | create+start restore-shim"
                 + " | ratio | CRIU restore (restore.log) | daemon restore_ms / total_ms | restore-shim / CRIU | visible stock"
-                + " | visible restore-shim | written stock | written restore-shim | background writes |");
-        lines.add("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+                + " | visible restore-shim | written stock | written restore-shim | background writes | containerd + shim"
+                + " wrote stock | containerd + shim wrote restore-shim |");
+        lines.add("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (Row r : rows) {
             List<RestoreImageTrial.Result> st = r.stock().results;
             List<RestoreImageTrial.Result> sh = r.shim().results;
-            lines.add("| %d MiB | %d MiB | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s | %s | %s | %s | %s/s |".formatted(
+            lines.add("| %d MiB | %d MiB | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s | %s | %s | %s | %s/s | %s | %s |"
+                    .formatted(
                     r.mib(), r.archiveBytes() >> 20, ms(st, RestoreImageTrial.Result::pullMs),
                     ms(sh, RestoreImageTrial.Result::pullMs), ms(st, RestoreImageTrial.Result::createStartMs),
                     ms(sh, RestoreImageTrial.Result::createStartMs), stockRatio(r), ms(sh, RestoreImageTrial.Result::criuMs),
                     ms(sh, RestoreImageTrial.Result::daemonRestoreMs), ms(sh, RestoreImageTrial.Result::daemonTotalMs),
                     criuRatio(r), ms(st, RestoreImageTrial.Result::visibleMs), ms(sh, RestoreImageTrial.Result::visibleMs),
-                    written(st), written(sh), background(st, sh)));
+                    written(st), written(sh), background(st, sh), runtimeWritten(st), runtimeWritten(sh)));
         }
         lines.add("create+start = CreateContainer + StartContainer; visible = CreateContainer .. first tick of the restored"
                 + " app in the new log; ratio = restore-shim / stock; written = bytes written to whole block devices"
                 + " from before Create to the tick (after sync), machine-wide, median (min); background writes = what the"
-                + " machine wrote in the 1 s before each Create (median over both sides), the noise in that column");
+                + " machine wrote in the 1 s before each Create (median over both sides), the noise in that column;"
+                + " containerd + shim wrote = write_bytes of containerd + of the pod's shim or node daemon with the runc"
+                + " and CRIU it reaped (/proc/<pid>/io: disk-backed pages dirtied, deleted files included, tmpfs not),"
+                + " same window, medians");
         lines.addAll(lazyLines(rows));
         lines.add("targets:");
         for (Row r : rows) {
@@ -78,17 +84,18 @@ final class RestoreImageTable {
             double vsStock = median(sh, RestoreImageTrial.Result::createStartMs)
                     / median(st, RestoreImageTrial.Result::createStartMs);
             double vsCriu = median(sh, RestoreImageTrial.Result::createStartMs) / median(sh, RestoreImageTrial.Result::criuMs);
-            double writtenBytes = median(sh, r2 -> r2.bytesWritten());
+            double writtenBytes = median(sh, r2 -> r2.runtime().shimBytes());
             lines.add("  %d MiB: create+start %.2fx stock (<= %.1fx) %s; %.2fx CRIU's own time (<= %.1fx) %s;"
                     .formatted(r.mib(), vsStock, STOCK_RATIO_TARGET, verdict(vsStock <= STOCK_RATIO_TARGET), vsCriu,
                             CRIU_RATIO_TARGET, verdict(vsCriu <= CRIU_RATIO_TARGET))
-                    + " written %s (0) %s".formatted(bytes((long) writtenBytes), verdict(writtenBytes == 0)));
+                    + " restore-shim (daemon, runc, CRIU) wrote %s (0) %s".formatted(bytes((long) writtenBytes),
+                    verdict(writtenBytes == 0)));
             List<RestoreImageTrial.Result> lz = r.lazy().results;
             if (!lz.isEmpty()) {
                 double lazyVsStock = median(lz, RestoreImageTrial.Result::createStartMs)
                         / median(st, RestoreImageTrial.Result::createStartMs);
-                double lazyWritten = median(lz, r2 -> r2.bytesWritten());
-                lines.add("  %d MiB lazy: create+start %.2fx stock (<= %.1fx) %s; written until served %s (0) %s"
+                double lazyWritten = median(lz, r2 -> r2.runtime().shimBytes());
+                lines.add("  %d MiB lazy: create+start %.2fx stock (<= %.1fx) %s; restore-shim wrote until served %s (0) %s"
                         .formatted(r.mib(), lazyVsStock, STOCK_RATIO_TARGET, verdict(lazyVsStock <= STOCK_RATIO_TARGET),
                                 bytes((long) lazyWritten), verdict(lazyWritten == 0)));
             }
@@ -153,6 +160,14 @@ final class RestoreImageTable {
         }
         long min = results.stream().mapToLong(RestoreImageTrial.Result::bytesWritten).min().orElseThrow();
         return "%s (%s)".formatted(bytes((long) median(results, r -> r.bytesWritten())), bytes(min));
+    }
+
+    private static String runtimeWritten(List<RestoreImageTrial.Result> results) {
+        if (results.isEmpty()) {
+            return "failed";
+        }
+        return "%s + %s".formatted(bytes((long) median(results, r -> r.runtime().containerdBytes())),
+                bytes((long) median(results, r -> r.runtime().shimBytes())));
     }
 
     private static String background(List<RestoreImageTrial.Result> stock, List<RestoreImageTrial.Result> shim) {

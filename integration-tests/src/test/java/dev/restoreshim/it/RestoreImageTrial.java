@@ -29,9 +29,11 @@ final class RestoreImageTrial {
      * What one run measured; {@code criuMs}, {@code daemonRestoreMs}, {@code daemonTotalMs} and
      * {@code criuLogBytes} are -1 for stock. {@code backgroundBytesPerSecond}: what the machine
      * wrote in the second before Create, while this run did nothing (other work on the host).
+     * {@code runtime}: what containerd and the pod's shim or node daemon wrote in the same window
+     * as {@code bytesWritten} ({@link RuntimeWrites}).
      */
     record Result(double pullMs, double createMs, double startMs, double visibleMs, long firstTick, long bytesWritten,
-            long backgroundBytesPerSecond, double criuMs, double daemonRestoreMs, double daemonTotalMs,
+            RuntimeWrites.Bytes runtime, long backgroundBytesPerSecond, double criuMs, double daemonRestoreMs, double daemonTotalMs,
             long criuLogBytes, double servedMs) {
         double createStartMs() {
             return createMs + startMs;
@@ -61,6 +63,7 @@ final class RestoreImageTrial {
             PodmanService.sleep(1000);
             long w0 = DiskWrites.bytesAfterSync();
             background = w0 - background;
+            RuntimeWrites runtime = RuntimeWrites.start(containerd, pod.podId());
             long t0 = System.nanoTime();
             double createMs = pod.create(image, mib);
             // containerd's own restore copies the archive's container.log (the source's lines) into the
@@ -74,6 +77,7 @@ final class RestoreImageTrial {
             if (lazy) { // the images are read until every page is served: writes count until then
                 servedMs = ShimVariant.awaitServedMs(shimState, pod.containerId(), Duration.ofMinutes(10));
             }
+            RuntimeWrites.Bytes runtimeWritten = runtime.bytes();
             long written = DiskWrites.bytesAfterSync() - w0;
             long first = RestoreTrial.firstTick(fresh);
             if (fresh.contains(BenchImage.FILLED) || first < lastTickBefore - 1) {
@@ -81,7 +85,8 @@ final class RestoreImageTrial {
                         + " (first tick " + first + "); new lines in " + pod.log() + ":\n" + fresh);
             }
             if (!restoreShim) {
-                return new Result(pullMs, createMs, startMs, visibleMs, first, written, background, -1, -1, -1, -1, -1);
+                return new Result(pullMs, createMs, startMs, visibleMs, first, written, runtimeWritten, background, -1, -1,
+                        -1, -1, -1);
             }
             Path criuLog = criuLog(containerd, pod.containerId());
             double restoreMs = daemonField(shimState, pod.containerId(), "restore_ms");
@@ -89,7 +94,8 @@ final class RestoreImageTrial {
                 PodmanService.sleep(50);
                 restoreMs = daemonField(shimState, pod.containerId(), "restore_ms");
             }
-            return new Result(pullMs, createMs, startMs, visibleMs, first, written, background, criuRestoreMs(criuLog),
+            return new Result(pullMs, createMs, startMs, visibleMs, first, written, runtimeWritten, background,
+                    criuRestoreMs(criuLog),
                     restoreMs, daemonField(shimState, pod.containerId(), "total_ms"), Files.size(criuLog), servedMs);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

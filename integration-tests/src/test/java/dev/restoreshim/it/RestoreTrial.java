@@ -41,23 +41,25 @@ final class RestoreTrial {
      *
      * @param writtenBytes bytes written to the host's real disks from just before CreateContainer
      *     until the tick was visible (after a sync; see {@link DiskWrites})
+     * @param runtime what containerd and the pod's shim or node daemon (with the runc and CRIU
+     *     they reaped) wrote to disk-backed files in the same window ({@link RuntimeWrites})
      * @param tmpfsBytes the tmpfs bytes restore-shim staged for this restore (its
      *     {@code event=restored} line), -1 when not known (stock)
      * @param servedMs for a lazy restore, the lazy-pages daemon's time from ready until every page
      *     was served ({@code event=lazy_pages_served ms=}), -1 otherwise
      */
-    record Timing(double createMs, double startMs, double visibleMs, long firstTick, long writtenBytes, long tmpfsBytes,
-                  long servedMs) {
+    record Timing(double createMs, double startMs, double visibleMs, long firstTick, long writtenBytes,
+                  RuntimeWrites.Bytes runtime, long tmpfsBytes, long servedMs) {
         double createStartMs() {
             return createMs + startMs;
         }
 
         Timing withTmpfs(long bytes) {
-            return new Timing(createMs, startMs, visibleMs, firstTick, writtenBytes, bytes, servedMs);
+            return new Timing(createMs, startMs, visibleMs, firstTick, writtenBytes, runtime, bytes, servedMs);
         }
 
         Timing withServed(long ms) {
-            return new Timing(createMs, startMs, visibleMs, firstTick, writtenBytes, tmpfsBytes, ms);
+            return new Timing(createMs, startMs, visibleMs, firstTick, writtenBytes, runtime, tmpfsBytes, ms);
         }
     }
 
@@ -82,6 +84,11 @@ final class RestoreTrial {
         String id = containerd.cri().runtime(Duration.ofMinutes(2)).runPodSandbox(RunPodSandboxRequest.newBuilder()
                 .setConfig(config).setRuntimeHandler(handler).build()).getPodSandboxId();
         return new RestoreTrial(containerd, id, config, logDir.resolve("app/0.log"));
+    }
+
+    /** The pod sandbox id. */
+    String podId() {
+        return podId;
     }
 
     /** The container log. */
@@ -124,6 +131,7 @@ final class RestoreTrial {
      */
     Timing restore(String image, int mib) throws IOException {
         long sectors = DiskWrites.sectors();
+        RuntimeWrites runtime = RuntimeWrites.start(containerd, podId);
         long t0 = System.nanoTime();
         double create = create(image, mib);
         double start = start();
@@ -132,8 +140,9 @@ final class RestoreTrial {
         if (content.contains(BenchImage.FILLED)) {
             throw new IllegalStateException("the restored app started afresh instead of continuing; log " + log + ":\n" + content);
         }
+        RuntimeWrites.Bytes runtimeWritten = runtime.bytes();
         long written = DiskWrites.bytesSince(sectors);
-        return new Timing(create, start, visible, firstTick(content), written, -1, -1);
+        return new Timing(create, start, visible, firstTick(content), written, runtimeWritten, -1, -1);
     }
 
     /** Polls the log every 10 ms until {@code test} holds; returns its content. */

@@ -168,22 +168,12 @@ public final class NodeDaemon implements AutoCloseable {
      * ({@link KdatCache}, closed with the daemon). Logs {@code event=criu_kdat_cache} and
      * {@code event=criu_features}.
      */
-    private CompletableFuture<CriuFeatures> probeCriu(String binary) {
+    private CompletableFuture<CriuFeatures> probeCriu(ShimConfig config) {
+        String binary = config.criu();
         var done = new CompletableFuture<CriuFeatures>();
         Thread.ofVirtual().name("criu-probe").start(() -> {
-            KdatCache kdat = KdatCache.provide(binary, new KdatCache.Binder() {
-                private final Mounts mounts = new LinuxMounts();
-
-                @Override
-                public void bind(Path source, Path target) {
-                    mounts.mount(source.toString(), target.toString(), null, Mounts.MS_BIND, null);
-                }
-
-                @Override
-                public void unmount(Path target) {
-                    mounts.unmount(target.toString(), Mounts.MNT_DETACH);
-                }
-            });
+            KdatCache kdat = config.criuKdatCache() ? KdatCache.provide(binary, new MountBinder(new LinuxMounts()))
+                    : KdatCache.disabled("[criu] kdat_cache = false");
             kdatCache = kdat;
             log.info("event=criu_kdat_cache state={} path={}{}", kdat.state().name().toLowerCase(java.util.Locale.ROOT),
                     KdatCache.CRIU_CACHE, kdat.reason().isEmpty() ? "" : " reason=\"" + kdat.reason() + "\"");
@@ -196,6 +186,19 @@ public final class NodeDaemon implements AutoCloseable {
             done.complete(f);
         });
         return done;
+    }
+
+    /** The kernel-probe cache's bind mount, by mount(2). */
+    private record MountBinder(Mounts mounts) implements KdatCache.Binder {
+        @Override
+        public void bind(Path source, Path target) {
+            mounts.mount(source.toString(), target.toString(), null, Mounts.MS_BIND, null);
+        }
+
+        @Override
+        public void unmount(Path target) {
+            mounts.unmount(target.toString(), Mounts.MNT_DETACH);
+        }
     }
 
     /** At stop: removes the kernel-probe cache's bind mount, after the probe (it may still be binding it). */
@@ -250,7 +253,7 @@ public final class NodeDaemon implements AutoCloseable {
         var runtime = new OciTaskRuntime(settings -> new Runc(settings, launcher, reaper, fds, dir.resolve("runc.log"),
                 runcEnv).withDeadlines(RuncDeadlines.DEFAULT, signals),
                 Path.of(config.runtime()), config.runtimeRoot(), false, template, CgroupMetrics.host());
-        var criuFeatures = probeCriu(config.criu());
+        var criuFeatures = probeCriu(config);
         push(() -> closeKdatCache(criuFeatures));
         var criu = new CriuSetup(config.criuPolicy(), () -> criuForRestore(criuFeatures));
         tasks = new TaskService(restoring(runtime, config, criu, launcher, reaper, fds), new TaskStore(dir),
@@ -269,7 +272,10 @@ public final class NodeDaemon implements AutoCloseable {
         push(() -> grpc.shutdown(DRAIN));
         var admin = AdminEndpoint.start(layout.adminSocket(), health,
                 List.of(new AdminStatusService(tasks, layout, args.containerdAddress(), config, recentRestores,
-                        () -> criuFeatures.getNow(null))), group);
+                        () -> criuFeatures.getNow(null), () -> {
+                            KdatCache k = kdatCache;
+                            return k == null ? "" : k.describe();
+                        })), group);
         push(() -> admin.shutdown(Duration.ofSeconds(2)));
 
         health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);

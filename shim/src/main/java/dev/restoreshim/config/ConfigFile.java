@@ -28,7 +28,7 @@ public final class ConfigFile {
             "protocol", "log_level", "java", "java_options", "restore");
     private static final Set<String> RESTORE_KEYS = Set.of("cache_dir", "tmpfs_size_limit", "images", "readahead",
             "delta");
-    private static final Set<String> CRIU_KEYS = Set.of("binary", "allow", "key_dirs", "defaults");
+    private static final Set<String> CRIU_KEYS = Set.of("binary", "allow", "key_dirs", "defaults", "kdat_cache");
     private static final TomlMapper TOML = new TomlMapper();
 
     private ConfigFile() {
@@ -98,6 +98,7 @@ public final class ConfigFile {
                     javaOptions,
                     restore(root.get("restore")),
                     criuTable ? criuPolicy(criu) : CriuPolicy.closed(),
+                    criuTable ? bool("criu.kdat_cache", criu.get("kdat_cache"), d.criuKdatCache()) : d.criuKdatCache(),
                     origin);
         }
 

@@ -26,6 +26,8 @@ import java.util.Objects;
  * @param javaOptions extra JVM options for the daemon, split on spaces
  * @param restore the {@code [restore]} table
  * @param criuPolicy the {@code [criu]} table: default CRIU options, what pods may set, key directories
+ * @param criuKdatCache {@code [criu] kdat_cache}: where {@code /run} is not a tmpfs, provide CRIU's
+ *     kernel-probe cache by a bind mount over {@code /run/criu.kdat} (docs/criu.md)
  * @param origin the file this came from, or "defaults"; used in error messages
  */
 public record ShimConfig(
@@ -39,6 +41,7 @@ public record ShimConfig(
         List<String> javaOptions,
         RestoreSettings restore,
         CriuPolicy criuPolicy,
+        boolean criuKdatCache,
         String origin) {
 
     /** Default state directory (tmpfs on systemd hosts: cleared at boot like containerd's). */
@@ -84,7 +87,7 @@ public record ShimConfig(
     public static ShimConfig defaults() {
         return new ShimConfig(DEFAULT_STATE_DIR, "runc", DEFAULT_STATE_DIR.resolve("runc"), "criu",
                 Protocol.TTRPC, LogLevel.INFO, defaultJava(), List.of(), RestoreSettings.defaults(), CriuPolicy.closed(),
-                "defaults");
+                true, "defaults");
     }
 
     /** The java binary of the running JVM: the JDK the installed wrapper (and install.sh) chose. */

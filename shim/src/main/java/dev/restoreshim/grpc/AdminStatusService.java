@@ -35,24 +35,27 @@ public final class AdminStatusService extends AdminGrpc.AdminImplBase {
     private final ShimConfig config;
     private final RecentRestores restores;
     private final Supplier<CriuFeatures> criuFeatures;
+    private final Supplier<String> kdatCache;
     private final Instant startedAt = Instant.now();
 
     public AdminStatusService(TaskService tasks, DaemonLayout layout, String containerdAddress, ShimConfig config) {
-        this(tasks, layout, containerdAddress, config, new RecentRestores(), () -> null);
+        this(tasks, layout, containerdAddress, config, new RecentRestores(), () -> null, () -> "");
     }
 
     /**
      * @param restores the daemon's recent restores
      * @param criuFeatures what the daemon probed at start; null while the probe runs
+     * @param kdatCache the state of CRIU's kernel-probe cache (docs/criu.md); empty while unknown
      */
     public AdminStatusService(TaskService tasks, DaemonLayout layout, String containerdAddress, ShimConfig config,
-                              RecentRestores restores, Supplier<CriuFeatures> criuFeatures) {
+                              RecentRestores restores, Supplier<CriuFeatures> criuFeatures, Supplier<String> kdatCache) {
         this.restores = restores;
         this.tasks = tasks;
         this.layout = layout;
         this.containerdAddress = containerdAddress;
         this.config = config;
         this.criuFeatures = criuFeatures;
+        this.kdatCache = kdatCache;
     }
 
     @Override
@@ -72,6 +75,10 @@ public final class AdminStatusService extends AdminGrpc.AdminImplBase {
             if (f != null) {
                 b.getVersionsBuilder().setCriu(f.version().isEmpty() ? config.criu() + " (not usable)" : f.version());
                 b.putAllFeatures(f.asMap());
+            }
+            String kdat = kdatCache.get();
+            if (!kdat.isEmpty()) {
+                b.putFeatures("criu.kdat_cache", kdat);
             }
             if (upgradePending(Path.of(System.getProperty("java.class.path")), layout.readyFile())) {
                 b.putFeatures("upgrade", "pending: the installed jar is newer than this daemon, which the launcher"

@@ -1,6 +1,7 @@
 package dev.restoreshim.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -130,6 +131,16 @@ class ConfigFileTest {
     @Test
     void parse_noCriuTable_closedPolicy() {
         assertEquals(dev.restoreshim.criu.CriuPolicy.closed(), ConfigFile.parse("criu = \"criu\"", "f").criuPolicy());
+    }
+
+    @Test
+    void parse_kdatCache_onByDefault_offWhenFalse_elseNamesKey() {
+        assertTrue(ConfigFile.parse("", "f").criuKdatCache());
+        assertTrue(ConfigFile.parse("[criu]\nallow = []\n", "f").criuKdatCache());
+        assertFalse(ConfigFile.parse("[criu]\nkdat_cache = false\n", "f").criuKdatCache());
+        ConfigException e = bad("[criu]\nkdat_cache = \"no\"\n");
+        assertTrue(e.getMessage().contains("criu.kdat_cache") && e.getMessage().contains("must be true or false"),
+                e.getMessage());
     }
 
     @Test

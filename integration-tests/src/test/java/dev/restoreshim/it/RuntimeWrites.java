@@ -1,0 +1,93 @@
+package dev.restoreshim.it;
+
+import dev.restoreshim.proto.cri.PodSandboxStatusRequest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * What the container runtime itself wrote during a restore, unlike {@link DiskWrites} not
+ * host-wide: the sum of {@code write_bytes} of {@code /proc/<pid>/io} of containerd and of the
+ * process that runs the pod's tasks (containerd's runc shim of the sandbox, or restore-shim's node
+ * daemon; found as the parent of the sandbox's pause process, a subreaper in both cases).
+ * {@code write_bytes} counts pages of disk-backed files as they are dirtied, so a file written and
+ * deleted before writeback (containerd's unpacked checkpoint) still counts, and tmpfs does not
+ * count. A process's counter includes the children it has reaped: runc, and the CRIU runc reaped,
+ * are counted once {@code runc restore} has returned; a lazy-pages daemon once it has exited.
+ */
+final class RuntimeWrites {
+    private final long containerd;
+    private final long shim;
+    private final long containerdBefore;
+    private final long shimBefore;
+
+    /**
+     * What containerd and the pod's shim (or node daemon) wrote.
+     *
+     * @param containerdBytes containerd's own writes (for its CRI restore: the unpacked archive)
+     * @param shimBytes the shim's or node daemon's, with the runc and CRIU it reaped
+     */
+    record Bytes(long containerdBytes, long shimBytes) {
+        long total() {
+            return containerdBytes + shimBytes;
+        }
+    }
+
+    private RuntimeWrites(long containerd, long shim) {
+        this.containerd = containerd;
+        this.shim = shim;
+        this.containerdBefore = writeBytes(containerd);
+        this.shimBefore = writeBytes(shim);
+    }
+
+    /** Starts counting for the pod {@code podId} of {@code containerd}. */
+    static RuntimeWrites start(PrivateContainerd containerd, String podId) {
+        return new RuntimeWrites(containerd.pid(), parentOf(pausePid(containerd, podId)));
+    }
+
+    /** What each wrote since {@link #start}. */
+    Bytes bytes() {
+        return new Bytes(writeBytes(containerd) - containerdBefore, writeBytes(shim) - shimBefore);
+    }
+
+    private static long pausePid(PrivateContainerd containerd, String podId) {
+        String info = containerd.cri().runtime(Duration.ofSeconds(10)).podSandboxStatus(PodSandboxStatusRequest
+                .newBuilder().setPodSandboxId(podId).setVerbose(true).build()).getInfoMap().get("info");
+        if (info == null) {
+            throw new IllegalStateException("sandbox " + podId + ": no verbose info, so no pid");
+        }
+        long pid = tools.jackson.databind.json.JsonMapper.builder().build().readTree(info).path("pid").asLong(0);
+        if (pid <= 0) {
+            throw new IllegalStateException("sandbox " + podId + ": no pid in its verbose info");
+        }
+        return pid;
+    }
+
+    /** Field 4 of {@code /proc/<pid>/stat} (after the command name, which may hold spaces). */
+    private static long parentOf(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(rest[1]);
+        } catch (IOException e) {
+            throw new IllegalStateException("parent of pid " + pid + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static long writeBytes(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "io"))) {
+                if (line.startsWith("write_bytes:")) {
+                    return Long.parseLong(line.substring("write_bytes:".length()).strip());
+                }
+            }
+            throw new IllegalStateException("/proc/" + pid + "/io has no write_bytes");
+        } catch (NoSuchFileException e) {
+            throw new IllegalStateException("process " + pid + " is gone", e);
+        } catch (IOException e) {
+            throw new IllegalStateException("/proc/" + pid + "/io: " + e.getMessage(), e);
+        }
+    }
+}
