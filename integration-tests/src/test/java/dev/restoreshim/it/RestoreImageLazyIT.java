@@ -72,7 +72,7 @@ class RestoreImageLazyIT {
         int first = RestoreImageIT.assertContinues(target, atCheckpoint);
 
         Path bundle = containerd.state().resolve("io.containerd.runtime.v2.task/k8s.io").resolve(restored);
-        String started = daemonLine(containerd, "event=lazy_pages_started", restored, Duration.ofSeconds(10));
+        String started = daemonLine(containerd, "event=lazy_pages_launched", restored, Duration.ofSeconds(10));
         assertTrue(started.contains("images=" + bundle.resolve("restore-images") + " ")
                         || started.endsWith("images=" + bundle.resolve("restore-images")),
                 "the lazy-pages daemon reads the images mount of the checkpoint layer: " + started);
