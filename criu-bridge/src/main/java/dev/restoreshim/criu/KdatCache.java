@@ -145,7 +145,7 @@ public final class KdatCache implements AutoCloseable {
         return p.exitValue() == 0 ? out : new byte[0];
     }
 
-    /** Whether the cache is in place, not needed, or unavailable. */
+    /** Whether the cache is in place, not needed, unavailable or disabled. */
     public State state() {
         return state;
     }
@@ -197,7 +197,10 @@ public final class KdatCache implements AutoCloseable {
         }
     }
 
-    /** Removes the bind mount (when it is this cache's) and the empty placeholder under it. */
+    /**
+     * Removes the bind mount (when it is this cache's), the empty placeholder under it and the
+     * store. Another node daemon still running puts them back at its next restore.
+     */
     @Override
     public synchronized void close() {
         if (state != State.PROVIDED) {
@@ -205,15 +208,19 @@ public final class KdatCache implements AutoCloseable {
         }
         try {
             locked(() -> {
-                if (bound(store.resolve("criu.kdat"))) {
+                Path file = store.resolve("criu.kdat");
+                if (bound(file)) {
                     binder.unmount(target);
                 }
                 if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) && Files.size(target) == 0) {
                     Files.deleteIfExists(target);
                 }
+                Files.deleteIfExists(file);
             });
+            Files.deleteIfExists(store.resolve("lock"));
+            Files.deleteIfExists(store);
         } catch (IOException | RuntimeException e) {
-            // best effort: a cache left bound until reboot is what CRIU itself does on a tmpfs /run
+            // best effort: a cache left until reboot is what CRIU itself does on a tmpfs /run
         }
     }
 

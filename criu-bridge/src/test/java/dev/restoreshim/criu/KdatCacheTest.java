@@ -80,7 +80,7 @@ class KdatCacheTest {
     }
 
     @Test
-    void provide_runIsADisk_bindsTheProbedCacheOverTarget_ensureRebinds_closeRemovesBindAndPlaceholder() throws Exception {
+    void provide_runIsADisk_bindsTheProbedCacheOverTarget_ensureRebinds_closeRemovesBindPlaceholderAndStore() throws Exception {
         KdatCache cache = KdatCache.provide("criu", target, store, binder, criu -> KDAT);
         assertEquals(KdatCache.State.PROVIDED, cache.state(), cache.reason());
         assertArrayEquals(KDAT, Files.readAllBytes(target));
@@ -98,6 +98,7 @@ class KdatCacheTest {
         cache.close();
         assertFalse(Files.exists(target), "the empty placeholder goes with the bind mount");
         assertEquals("unmount criu.kdat", calls.getLast());
+        assertFalse(Files.exists(store), "and the store");
     }
 
     @Test
