@@ -6,7 +6,8 @@
  * ({@link dev.restoreshim.criu.CriuConfigFile}), what the installed CRIU and kernel support
  * ({@link dev.restoreshim.criu.CriuFeatures}), encrypted checkpoints
  * ({@link dev.restoreshim.criu.CriuEncryption}), the lazy-pages daemon
- * ({@link dev.restoreshim.criu.LazyPagesDaemon}) and the first real error of a CRIU log
+ * ({@link dev.restoreshim.criu.LazyPagesDaemon}), CRIU's kernel-probe cache on hosts whose
+ * {@code /run} is not a tmpfs ({@link dev.restoreshim.criu.KdatCache}) and the first real error of a CRIU log
  * ({@link dev.restoreshim.criu.CriuLog}). JDK only; failures are {@link dev.restoreshim.criu.CriuException}s
  * with a {@link dev.restoreshim.criu.CriuException.Reason} the shim maps to its error kinds.
  * See {@code docs/criu.md}.
