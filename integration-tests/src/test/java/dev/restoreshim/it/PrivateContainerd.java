@@ -111,7 +111,7 @@ public final class PrivateContainerd implements AutoCloseable {
         Files.createDirectories(log.getParent());
         Files.createDirectories(dir.resolve("cni"));
         Files.createDirectories(dir.resolve("logs"));
-        Files.createDirectories(dir.resolve("shim/state"));
+        RunDirs.create(dir.resolve("state"), dir.resolve("runc"), dir.resolve("shim/state"), dir.resolve("shim/runc"));
         writeRegistryHosts(dir, registryHost);
         Path shimConfig = dir.resolve("shim/config.toml");
         String shimToml = shimConfigToml(dir, handler);

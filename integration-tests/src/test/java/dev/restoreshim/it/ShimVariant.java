@@ -77,7 +77,7 @@ record ShimVariant(String criName, String label, String restoreToml, String criu
         Path config = home.resolve("config.toml");
         Path wrapper = home.resolve("containerd-shim-" + criName + "-v2");
         try {
-            Files.createDirectories(stateDir(instanceDir));
+            RunDirs.create(stateDir(instanceDir), home.resolve("runc"));
             Files.writeString(config, """
                     # restore-shim config of the benchmark variant %s
                     state_dir = "%s"
