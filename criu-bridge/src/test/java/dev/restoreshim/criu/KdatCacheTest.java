@@ -111,6 +111,16 @@ class KdatCacheTest {
     }
 
     @Test
+    void provide_storeNotOnATmpfs_unavailable_nothingBound() {
+        KdatCache cache = KdatCache.provide("criu", target, run.resolve("store"), binder, criu -> KDAT);
+        assertEquals(KdatCache.State.UNAVAILABLE, cache.state());
+        assertTrue(cache.reason().contains("is not a tmpfs, so a cache kept there would outlive a reboot"),
+                cache.reason());
+        assertEquals(List.of(), calls);
+        assertFalse(Files.exists(target));
+    }
+
+    @Test
     void provide_probeWritesNothing_unavailableNamingCriu() {
         KdatCache cache = KdatCache.provide("/opt/criu", target, store, binder, criu -> new byte[0]);
         assertEquals(KdatCache.State.UNAVAILABLE, cache.state());
