@@ -26,11 +26,12 @@ import java.util.stream.Stream;
  * {@code BENCH_READAHEAD=1} in the environment a fourth, {@code restore-ra} (EROFS with readahead
  * of the page images), see {@link ShimVariant}. Each is timed from CreateContainer through
  * StartContainer, and until the counter shows in the new log; bytes written to disk
- * ({@link DiskWrites}) and the daemon's tmpfs bytes are recorded per restore, and for the lazy
+ * ({@link DiskWrites}), what containerd and the pod's shim or node daemon wrote
+ * ({@link RuntimeWrites}) and the daemon's tmpfs bytes are recorded per restore, and for the lazy
  * side the time the lazy-pages daemon took to serve every page (the next restore starts only
- * after that). On
- * the largest archive, {@code restore-shim inspect} is timed against {@code checkpointctl show}
- * (cold cache, {@code bench.runs} times each, medians), and the chart {@code bench.chart} (default docs/restore-bench.png) is drawn.
+ * after that). On the largest archive, {@code restore-shim inspect} is timed against
+ * {@code checkpointctl show} (cold cache, {@code bench.runs} times each, medians), and the chart
+ * {@code bench.chart} (default docs/restore-bench.png) is drawn.
  *
  * <p>Everything it starts is removed at the end, also on failure, SIGINT or SIGTERM.
  * System properties: {@code bench.sizes} (MiB, default "64 512"), {@code bench.runs} (default 3).
