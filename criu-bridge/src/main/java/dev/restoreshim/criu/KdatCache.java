@@ -107,7 +107,7 @@ public final class KdatCache implements AutoCloseable {
                         store, binder);
             }
             KdatCache cache = new KdatCache(State.PROVIDED, "", target, store, bytes, binder);
-            String failed = cache.ensure();
+            String failed = cache.place(true);
             return failed.isEmpty() ? cache : unavailable(failed, target, store, binder);
         } catch (IOException | RuntimeException e) {
             return unavailable(String.valueOf(e.getMessage()), target, store, binder);
@@ -173,12 +173,21 @@ public final class KdatCache implements AutoCloseable {
      * @return empty when the cache is in place (or not needed), else why not
      */
     public synchronized String ensure() {
+        return place(false);
+    }
+
+    /**
+     * Binds the store file over the target unless it is already; with {@code refresh} first
+     * rewrites the store file even when it is bound (a daemon killed before, or of an older CRIU
+     * build, may have left other bytes there).
+     */
+    private String place(boolean refresh) {
         if (state != State.PROVIDED) {
             return "";
         }
         Path file = store.resolve("criu.kdat");
         try {
-            if (bound(file)) {
+            if (!refresh && bound(file)) {
                 return "";
             }
             locked(() -> {

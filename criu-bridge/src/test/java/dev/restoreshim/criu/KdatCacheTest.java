@@ -141,6 +141,20 @@ class KdatCacheTest {
     }
 
     @Test
+    void provide_boundByAKilledDaemonWithOtherBytes_takenOverAndRewritten_noSecondBind() throws Exception {
+        KdatCache killed = KdatCache.provide("criu", target, store, binder, criu -> "an older CRIU build's".getBytes(
+                StandardCharsets.UTF_8));
+        assertEquals(KdatCache.State.PROVIDED, killed.state(), killed.reason());
+        // the daemon that made it is killed: no close; the next one starts
+        KdatCache next = KdatCache.provide("criu", target, store, binder, criu -> KDAT);
+        assertEquals(KdatCache.State.PROVIDED, next.state(), next.reason());
+        assertArrayEquals(KDAT, Files.readAllBytes(target));
+        assertEquals(1, calls.stream().filter(c -> c.startsWith("bind")).count(), "one bind: " + calls);
+        next.close();
+        assertFalse(Files.exists(target));
+    }
+
+    @Test
     void provide_storeFileHoldsAnOlderCache_rewrittenInPlace() throws Exception {
         Files.createDirectory(store, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Files.writeString(store.resolve("criu.kdat"), "kdat of an older CRIU build, longer than this one");
