@@ -10,10 +10,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * CRIU's cache of its kernel probe ("kdat") on hosts whose {@code /run} is not a tmpfs.
@@ -126,23 +126,14 @@ public final class KdatCache implements AutoCloseable {
 
     private static byte[] probe(String criu) throws IOException {
         // criu check runs the kernel probe first and saves it to /run/criu.kdat, a tmpfs here
-        List<String> argv = List.of("unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
-                "mount -t tmpfs -o size=1m,mode=0755 restore-shim-kdat /run && \"$0\" check --feature uffd-noncoop"
-                        + " >/dev/null 2>&1; exec cat /run/criu.kdat", criu);
-        Process p = new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.DISCARD)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        byte[] out = p.getInputStream().readNBytes(1 << 20);
-        try {
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IOException("CRIU's kernel probe did not finish within 30 s");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            p.destroyForcibly();
-            throw new IOException("interrupted while CRIU probed the kernel");
+        ProcessCriuCommand.Output o = ProcessCriuCommand.runBounded(List.of("unshare", "--mount", "--propagation",
+                "private", "--", "sh", "-c", "mount -t tmpfs -o size=1m,mode=0755 restore-shim-kdat /run && \"$0\""
+                        + " check --feature uffd-noncoop >/dev/null 2>&1; exec cat /run/criu.kdat", criu),
+                Duration.ofSeconds(30), false);
+        if (!o.problem().isEmpty()) {
+            throw new IOException("CRIU's kernel probe: " + o.problem());
         }
-        return p.exitValue() == 0 ? out : new byte[0];
+        return o.exitCode() == 0 ? o.bytes() : new byte[0];
     }
 
     /** Whether the cache is in place, not needed, unavailable or disabled. */

@@ -32,12 +32,32 @@ public final class ProcessCriuCommand implements CriuCommand {
     public Result run(List<String> args, Duration timeout) {
         List<String> argv = new ArrayList<>(List.of(binary));
         argv.addAll(args);
+        Output o = runBounded(argv, timeout, true);
+        return o.problem().isEmpty() ? new Result(o.exitCode(), new String(o.bytes(), StandardCharsets.UTF_8))
+                : new Result(-1, o.problem());
+    }
+
+    /**
+     * What a process printed (its first {@value #MAX_OUTPUT} bytes) and its exit code; or, when it
+     * could not be started, passed {@code timeout} (it is killed then) or the wait was
+     * interrupted, why ({@code problem}, exit code -1).
+     */
+    record Output(int exitCode, byte[] bytes, String problem) {
+    }
+
+    /**
+     * Runs {@code argv} with stdin from /dev/null and stdout (with stderr when {@code withStderr},
+     * else stderr discarded) read on a virtual thread, so that the timeout holds even when the
+     * process keeps its stdout open.
+     */
+    static Output runBounded(List<String> argv, Duration timeout, boolean withStderr) {
         Process p;
         try {
-            p = new ProcessBuilder(argv).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(
-                    new java.io.File("/dev/null"))).start();
+            ProcessBuilder b = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(
+                    new java.io.File("/dev/null")));
+            p = (withStderr ? b.redirectErrorStream(true) : b.redirectError(ProcessBuilder.Redirect.DISCARD)).start();
         } catch (IOException e) {
-            return new Result(-1, "cannot run " + binary + ": " + e.getMessage());
+            return new Output(-1, new byte[0], "cannot run " + argv.getFirst() + ": " + e.getMessage());
         }
         try {
             byte[][] out = new byte[1][];
@@ -45,15 +65,15 @@ public final class ProcessCriuCommand implements CriuCommand {
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
                 p.waitFor(1, TimeUnit.SECONDS);
-                return new Result(-1, String.join(" ", argv) + ": no answer within " + timeout.toMillis() + " ms");
+                return new Output(-1, new byte[0], String.join(" ", argv) + ": no answer within " + timeout.toMillis()
+                        + " ms");
             }
             reader.join(Duration.ofSeconds(1));
-            String text = out[0] == null ? "" : new String(out[0], StandardCharsets.UTF_8);
-            return new Result(p.exitValue(), text);
+            return new Output(p.exitValue(), out[0] == null ? new byte[0] : out[0], "");
         } catch (InterruptedException e) {
             p.destroyForcibly();
             Thread.currentThread().interrupt();
-            return new Result(-1, String.join(" ", argv) + ": interrupted");
+            return new Output(-1, new byte[0], String.join(" ", argv) + ": interrupted");
         }
     }
 
