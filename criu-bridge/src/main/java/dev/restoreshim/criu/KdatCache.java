@@ -64,6 +64,8 @@ public final class KdatCache implements AutoCloseable {
     private final String reason;
     private final Path target;
     private final Path store;
+    /** The cache file in {@code store}, bound over {@code target}. */
+    private final Path file;
     private final byte[] bytes;
     private final Binder binder;
 
@@ -72,6 +74,7 @@ public final class KdatCache implements AutoCloseable {
         this.reason = reason;
         this.target = target;
         this.store = store;
+        this.file = store.resolve("criu.kdat");
         this.bytes = bytes;
         this.binder = binder;
     }
@@ -152,7 +155,7 @@ public final class KdatCache implements AutoCloseable {
      */
     public String describe() {
         String name = state.name().toLowerCase(java.util.Locale.ROOT);
-        return state == State.PROVIDED ? name + ": " + target + " bound from " + store.resolve("criu.kdat")
+        return state == State.PROVIDED ? name + ": " + target + " bound from " + file
                 : name + ": " + reason;
     }
 
@@ -176,14 +179,13 @@ public final class KdatCache implements AutoCloseable {
         if (state != State.PROVIDED) {
             return "";
         }
-        Path file = store.resolve("criu.kdat");
         try {
-            if (!refresh && bound(file)) {
+            if (!refresh && bound()) {
                 return "";
             }
             locked(() -> {
-                writeIfDifferent(file);
-                if (bound(file)) {
+                writeIfDifferent();
+                if (bound()) {
                     return; // another daemon bound it meanwhile
                 }
                 if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
@@ -208,8 +210,7 @@ public final class KdatCache implements AutoCloseable {
         }
         try {
             locked(() -> {
-                Path file = store.resolve("criu.kdat");
-                if (bound(file)) {
+                if (bound()) {
                     binder.unmount(target);
                 }
                 if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) && Files.size(target) == 0) {
@@ -224,7 +225,7 @@ public final class KdatCache implements AutoCloseable {
         }
     }
 
-    private boolean bound(Path file) throws IOException {
+    private boolean bound() throws IOException {
         return Files.exists(target) && Files.exists(file) && Files.isSameFile(target, file);
     }
 
@@ -250,7 +251,7 @@ public final class KdatCache implements AutoCloseable {
     }
 
     /** Rewrites the store file in place (it may be bound already) when its bytes differ. */
-    private void writeIfDifferent(Path file) throws IOException {
+    private void writeIfDifferent() throws IOException {
         try {
             if (Arrays.equals(Files.readAllBytes(file), bytes)) {
                 return;
