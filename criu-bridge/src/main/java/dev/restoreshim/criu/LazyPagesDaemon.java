@@ -83,13 +83,6 @@ public final class LazyPagesDaemon implements AutoCloseable {
         }
     }
 
-    /** {@link #launch}, then {@link #awaitReady}. */
-    public static LazyPagesDaemon start(String criu, Path images, Path work, Duration readyTimeout) {
-        LazyPagesDaemon d = launch(criu, images, work);
-        d.awaitReady(readyTimeout);
-        return d;
-    }
-
     /**
      * Waits until the daemon is ready to serve (at once if it already is).
      *

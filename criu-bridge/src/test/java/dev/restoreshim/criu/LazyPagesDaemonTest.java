@@ -18,6 +18,13 @@ class LazyPagesDaemonTest {
     @TempDir
     Path dir;
 
+    /** {@link LazyPagesDaemon#launch}, then {@link LazyPagesDaemon#awaitReady}, as Create and Start do. */
+    private static LazyPagesDaemon start(String criu, Path images, Path work, Duration readyTimeout) {
+        LazyPagesDaemon d = LazyPagesDaemon.launch(criu, images, work);
+        d.awaitReady(readyTimeout);
+        return d;
+    }
+
     private String script(String body) throws Exception {
         Path s = dir.resolve("criu-" + body.hashCode());
         Files.writeString(s, "#!/bin/sh\n" + body + "\n");
@@ -29,7 +36,7 @@ class LazyPagesDaemonTest {
     void start_readyThenServesAndExits0() throws Exception {
         String criu = script("printf '\\000'; sleep 0.6; exit 0");
         assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
-            try (LazyPagesDaemon d = LazyPagesDaemon.start(criu, dir.resolve("images"), dir.resolve("work"),
+            try (LazyPagesDaemon d = start(criu, dir.resolve("images"), dir.resolve("work"),
                     Duration.ofSeconds(5))) {
                 LazyPagesDaemon.Outcome o = d.exit().get();
                 assertTrue(o.ok());
@@ -43,7 +50,7 @@ class LazyPagesDaemonTest {
         String criu = script("printf '\\000'; echo '(00.627859) Error (criu/uffd.c:750): uffd: PID recv: short read'"
                 + " > \"$5/lazy-pages.log\"; exit 1");
         assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
-            try (LazyPagesDaemon d = LazyPagesDaemon.start(criu, dir.resolve("images"), dir.resolve("work"),
+            try (LazyPagesDaemon d = start(criu, dir.resolve("images"), dir.resolve("work"),
                     Duration.ofSeconds(5))) {
                 LazyPagesDaemon.Outcome o = d.exit().get();
                 assertFalse(o.ok());
@@ -56,7 +63,7 @@ class LazyPagesDaemonTest {
     void start_exitsBeforeReady_lazyPagesFailedWithLogError() throws Exception {
         String criu = script("mkdir -p \"$5\"; echo '(00.1) Error (criu/image.c:721): Can'\"'\"'t open dir img: No such file"
                 + " or directory' > \"$5/lazy-pages.log\"; exit 1");
-        var e = assertThrows(CriuException.class, () -> LazyPagesDaemon.start(criu, dir.resolve("images"),
+        var e = assertThrows(CriuException.class, () -> start(criu, dir.resolve("images"),
                 dir.resolve("work"), Duration.ofSeconds(5)));
         assertEquals(CriuException.Reason.LAZY_PAGES_FAILED, e.reason());
         assertTrue(e.getMessage().contains("exited before it was ready (exit 1)"), e.getMessage());
@@ -67,7 +74,7 @@ class LazyPagesDaemonTest {
     void start_notReadyInTime_killedAndRefused() throws Exception {
         String criu = script("exec sleep 30");
         assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
-            var e = assertThrows(CriuException.class, () -> LazyPagesDaemon.start(criu, dir.resolve("images"),
+            var e = assertThrows(CriuException.class, () -> start(criu, dir.resolve("images"),
                     dir.resolve("work"), Duration.ofMillis(300)));
             assertTrue(e.getMessage().contains("not ready within 300 ms"), e.getMessage());
         });
