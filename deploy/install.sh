@@ -5,6 +5,7 @@
 #   PREFIX/lib/restore-shim/restore-shim-cli.jar   restore-shim's own classes only (CLI start-up)
 #   PREFIX/lib/restore-shim/restore-shim-cli.aot   a second AOT cache, for the CLI (inspect, status)
 #   PREFIX/lib/restore-shim/runtime/            a jlink runtime image the daemon and CLI run on (start-up time)
+#   PREFIX/lib/restore-shim/native/             Netty's epoll library out of the jar (loaded in place)
 #   PREFIX/bin/containerd-shim-restore-v2      the launcher containerd executes
 #   PREFIX/bin/restore-shim                    CLI wrapper (status, version, ...)
 #   SYSCONFDIR/restore-shim/config.toml        seeded from deploy/config.toml.example if absent
@@ -89,6 +90,24 @@ upgrade=false
 [[ ! -f $libdir/restore-shim.jar ]] || cmp -s "$jar" "$libdir/restore-shim.jar" || upgrade=true
 put 0644 "$jar" "$libdir/restore-shim.jar"
 
+# Netty's epoll library (the jar's META-INF/native/*.so) as files of their own in PREFIX/lib/
+# restore-shim/native, which the launcher and the CLI put on java.library.path: Netty looks there
+# first and loads it in place, instead of copying it out of the jar into java.io.tmpdir at every
+# start (112 KiB written to /tmp by each daemon start and each `restore-shim status`, and no epoll
+# transport at all on a host whose /tmp is mounted noexec). Without a jar tool, Netty unpacks it.
+jar_tool=$(dirname "$java")/jar
+native_dir=$libdir/native
+if [[ -x $jar_tool ]]; then
+  mkdir "$tmp/native"
+  (cd "$tmp/native" && "$jar_tool" xf "$libdir/restore-shim.jar" META-INF/native) || fail "could not unpack native libraries of $libdir/restore-shim.jar"
+  for so in "$tmp"/native/META-INF/native/*.so; do
+    if [[ -f $so ]]; then put 0644 "$so" "$native_dir/${so##*/}"; fi
+  done
+  for so in "$native_dir"/*.so; do # a library a newer jar no longer has
+    if [[ -f $so && ! -f $tmp/native/META-INF/native/${so##*/} ]]; then rm -f "$so"; fi
+  done
+fi
+
 # The runtime the daemon and the CLI run on: a runtime image (jlink, from the JDK above) with only
 # the modules the jar uses (jdeps --print-module-deps on the shaded jar, plus java.logging and
 # java.management), --strip-debug, and libjvm.so stripped of its symbol table (5 of its 29 MiB,
@@ -138,7 +157,6 @@ put 0755 "$tmp/launcher" "$bindir/containerd-shim-restore-v2"
 # only opened when a library class is needed. Made with the JDK's jar tool, with a fixed date so that
 # an unchanged jar gives an identical file; without a jar tool the CLI uses the shaded jar alone.
 cli_jar=$libdir/restore-shim-cli.jar
-jar_tool=$(dirname "$java")/jar
 if [[ -x $jar_tool ]]; then
   mkdir "$tmp/cli-jar"
   (cd "$tmp/cli-jar" && "$jar_tool" xf "$libdir/restore-shim.jar" dev META-INF/MANIFEST.MF) || fail "could not unpack $libdir/restore-shim.jar"
@@ -155,6 +173,11 @@ fi
 # and this class path (`train --cli`). Other commands (convert reads and digests whole archives)
 # keep the JVM defaults and the daemon's cache.
 cli_options='-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UsePerfData -Xmx256m'
+native_option=''
+if compgen -G "$native_dir/*.so" >/dev/null && [[ $native_dir != *[[:space:]]* ]]; then
+  native_option="-Djava.library.path=$native_dir" # status connects to the daemon with Netty's epoll
+  cli_options="$cli_options $native_option"
+fi
 cat >"$tmp/cli" <<EOF
 #!/bin/sh
 # restore-shim CLI, installed by deploy/install.sh. The AOT caches and the CLI jar only speed up
@@ -172,9 +195,9 @@ inspect | status | version | help)
     ;;
 esac
 if [ -f "\$aot" ]; then
-    exec '$run_java' -XX:AOTCache="\$aot" -Xlog:disable -Xlog:all=warning:stderr --sun-misc-unsafe-memory-access=allow -jar "\$jar" "\$@"
+    exec '$run_java' $native_option -XX:AOTCache="\$aot" -Xlog:disable -Xlog:all=warning:stderr --sun-misc-unsafe-memory-access=allow -jar "\$jar" "\$@"
 fi
-exec '$run_java' --sun-misc-unsafe-memory-access=allow -jar "\$jar" "\$@"
+exec '$run_java' $native_option --sun-misc-unsafe-memory-access=allow -jar "\$jar" "\$@"
 EOF
 put 0755 "$tmp/cli" "$bindir/restore-shim"
 

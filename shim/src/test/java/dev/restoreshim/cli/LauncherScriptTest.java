@@ -169,6 +169,15 @@ class LauncherScriptTest {
     }
 
     @Test
+    void start_nativeDirNextToTheJar_isTheDaemonsLibraryPath() throws Exception {
+        Path natives = Files.createDirectory(tmp.resolve("native"));
+        assertEquals(0, start("a", Map.of()).exitCode());
+        String log = Files.readString(daemon.logFile());
+        assertTrue(log.contains("-Dfake.b=2 -Djava.library.path=" + natives
+                + " --sun-misc-unsafe-memory-access=allow -jar " + tmp.resolve("restore-shim.jar") + " daemon "), log);
+    }
+
+    @Test
     void start_liveDaemon_isReusedQuickly() throws Exception {
         assertEquals(0, start("a", Map.of()).exitCode());
         Run again = start("b", Map.of());
