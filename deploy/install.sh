@@ -5,7 +5,7 @@
 #   PREFIX/lib/restore-shim/restore-shim-cli.jar   restore-shim's own classes only (CLI start-up)
 #   PREFIX/lib/restore-shim/restore-shim-cli.aot   a second AOT cache, for the CLI (inspect, status)
 #   PREFIX/lib/restore-shim/runtime/            a jlink runtime image the daemon and CLI run on (start-up time)
-#   PREFIX/lib/restore-shim/native/             Netty's epoll library out of the jar (loaded in place)
+#   PREFIX/lib/restore-shim/native/             the jar's JNI libraries (Netty epoll, zstd), loaded in place
 #   PREFIX/bin/containerd-shim-restore-v2      the launcher containerd executes
 #   PREFIX/bin/restore-shim                    CLI wrapper (status, version, ...)
 #   SYSCONFDIR/restore-shim/config.toml        seeded from deploy/config.toml.example if absent
@@ -90,21 +90,29 @@ upgrade=false
 [[ ! -f $libdir/restore-shim.jar ]] || cmp -s "$jar" "$libdir/restore-shim.jar" || upgrade=true
 put 0644 "$jar" "$libdir/restore-shim.jar"
 
-# Netty's epoll library (the jar's META-INF/native/*.so) as files of their own in PREFIX/lib/
-# restore-shim/native, which the launcher and the CLI put on java.library.path: Netty looks there
-# first and loads it in place, instead of copying it out of the jar into java.io.tmpdir at every
-# start (112 KiB written to /tmp by each daemon start and each `restore-shim status`, and no epoll
-# transport at all on a host whose /tmp is mounted noexec). Without a jar tool, Netty unpacks it.
+# The JNI libraries inside the jar, for this machine, as files of their own in PREFIX/lib/
+# restore-shim/native: Netty's epoll transport (META-INF/native/*.so; the launcher and the CLI put
+# the directory on java.library.path, where Netty looks first) and zstd-jni's (linux/<arch>/*.so;
+# named by -DZstdNativePath). Both libraries otherwise copy themselves out of the jar into
+# java.io.tmpdir in every JVM that uses them: 112 KiB written to /tmp at each daemon start and each
+# `restore-shim status`, 900 KiB more at the first zstd archive, and no epoll transport at all on a
+# host whose /tmp is mounted noexec. Without a jar tool they unpack themselves as before.
 jar_tool=$(dirname "$java")/jar
 native_dir=$libdir/native
+case $(uname -m) in x86_64) zstd_arch=amd64 ;; *) zstd_arch=$(uname -m) ;; esac
 if [[ -x $jar_tool ]]; then
   mkdir "$tmp/native"
-  (cd "$tmp/native" && "$jar_tool" xf "$libdir/restore-shim.jar" META-INF/native) || fail "could not unpack native libraries of $libdir/restore-shim.jar"
-  for so in "$tmp"/native/META-INF/native/*.so; do
+  (cd "$tmp/native" && "$jar_tool" xf "$libdir/restore-shim.jar" META-INF/native "linux/$zstd_arch") \
+    || fail "could not unpack native libraries of $libdir/restore-shim.jar"
+  mkdir "$tmp/native/all"
+  for so in "$tmp"/native/META-INF/native/*.so "$tmp/native/linux/$zstd_arch"/*.so; do
+    if [[ -f $so ]]; then mv "$so" "$tmp/native/all/"; fi
+  done
+  for so in "$tmp"/native/all/*.so; do
     if [[ -f $so ]]; then put 0644 "$so" "$native_dir/${so##*/}"; fi
   done
   for so in "$native_dir"/*.so; do # a library a newer jar no longer has
-    if [[ -f $so && ! -f $tmp/native/META-INF/native/${so##*/} ]]; then rm -f "$so"; fi
+    if [[ -f $so && ! -f $tmp/native/all/${so##*/} ]]; then rm -f "$so"; fi
   done
 fi
 
@@ -173,9 +181,12 @@ fi
 # and this class path (`train --cli`). Other commands (convert reads and digests whole archives)
 # keep the JVM defaults and the daemon's cache.
 cli_options='-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:-UsePerfData -Xmx256m'
-native_option=''
+native_option='' # status connects to the daemon with Netty's epoll; inspect reads zstd archives
 if compgen -G "$native_dir/*.so" >/dev/null && [[ $native_dir != *[[:space:]]* ]]; then
-  native_option="-Djava.library.path=$native_dir" # status connects to the daemon with Netty's epoll
+  native_option="-Djava.library.path=$native_dir"
+  for so in "$native_dir"/libzstd-jni-*.so; do
+    if [[ -f $so ]]; then native_option="$native_option -DZstdNativePath=$so"; fi
+  done
   cli_options="$cli_options $native_option"
 fi
 cat >"$tmp/cli" <<EOF

@@ -169,11 +169,12 @@ class LauncherScriptTest {
     }
 
     @Test
-    void start_nativeDirNextToTheJar_isTheDaemonsLibraryPath() throws Exception {
+    void start_nativeDirNextToTheJar_isTheDaemonsLibraryPath_zstdLibraryNamed() throws Exception {
         Path natives = Files.createDirectory(tmp.resolve("native"));
+        Path zstd = Files.createFile(natives.resolve("libzstd-jni-1.5.7-25.so"));
         assertEquals(0, start("a", Map.of()).exitCode());
         String log = Files.readString(daemon.logFile());
-        assertTrue(log.contains("-Dfake.b=2 -Djava.library.path=" + natives
+        assertTrue(log.contains("-Dfake.b=2 -Djava.library.path=" + natives + " -DZstdNativePath=" + zstd
                 + " --sun-misc-unsafe-memory-access=allow -jar " + tmp.resolve("restore-shim.jar") + " daemon "), log);
     }
 
