@@ -21,6 +21,7 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -124,15 +125,17 @@ public final class DeltaCache {
                 } else {
                     BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
                     if (ENTRY.matcher(name).matches() && a.isDirectory()) {
-                        found.add(new Found(name, Format.DIRECTORY, a.creationTime().toMillis()));
+                        found.add(new Found(name, Format.DIRECTORY, a.creationTime().to(TimeUnit.NANOSECONDS)));
                     } else if (name.endsWith(Format.EROFS.suffix) && a.isRegularFile() && ENTRY.matcher(
                             name.substring(0, name.length() - Format.EROFS.suffix.length())).matches()) {
-                        found.add(new Found(name, Format.EROFS, a.creationTime().toMillis()));
+                        found.add(new Found(name, Format.EROFS, a.creationTime().to(TimeUnit.NANOSECONDS)));
                     }
                 }
             }
         }
-        found.sort(Comparator.comparingLong(Found::ctime));
+        // creation times tie within one tick of the kernel's coarse clock: the name then decides,
+        // so that the same directory always gives the same order
+        found.sort(Comparator.comparingLong(Found::ctime).thenComparing(Found::name));
         List<Path> evicted;
         synchronized (cache.lock) {
             for (Found f : found) {

@@ -180,11 +180,15 @@ class DeltaCacheTest {
     void erofsEntries_areFiles_keptBesideDirectories_indexedAtOpen_evictedByDeletingTheFile() throws Exception {
         Path dir = tmp.resolve("cache");
         DeltaCache cache = DeltaCache.open(dir, 1 << 20);
-        try (DeltaCache.Lease image = cache.acquire(A, DeltaCache.Format.EROFS, p -> Files.write(p, new byte[300]));
-             DeltaCache.Lease tree = cache.acquire(A, DeltaCache.Format.DIRECTORY, bytes(100))) {
+        try (DeltaCache.Lease image = cache.acquire(A, DeltaCache.Format.EROFS, p -> Files.write(p, new byte[300]))) {
             assertEquals(dir.resolve(DeltaCache.entryName(A) + ".erofs"), image.path());
             assertEquals(DeltaCache.Format.EROFS, image.format());
             assertTrue(Files.isRegularFile(image.path()));
+        }
+        // open() orders entries by creation time, which the kernel stamps from a clock that
+        // advances once per tick (4-10 ms): created within one tick, the two would tie
+        Thread.sleep(30);
+        try (DeltaCache.Lease tree = cache.acquire(A, DeltaCache.Format.DIRECTORY, bytes(100))) {
             assertEquals(DeltaCache.Format.DIRECTORY, tree.format());
             assertEquals(400, cache.sizeBytes());
         }
