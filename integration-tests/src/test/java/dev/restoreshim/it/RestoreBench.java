@@ -81,10 +81,12 @@ public final class RestoreBench {
                 return spec.label() + " FAILED";
             }
             RestoreTrial.Timing t = timings.getLast();
-            return "%s %.0f+%.0f ms (tick %d, visible %.0f ms, %swrote %s, containerd wrote %s, shim wrote %s, tmpfs %s)"
+            DirtyPages.Folios folios = t.runtime().shimFolios();
+            return "%s %.0f+%.0f ms (tick %d, visible %.0f ms, %swrote %s, containerd wrote %s, shim wrote %s%s, tmpfs %s)"
                     .formatted(spec.label(), t.createMs(), t.startMs(), t.firstTick(), t.visibleMs(), t.servedMs() < 0
                             ? "" : "all pages served after " + t.servedMs() + " ms, ", mib(t.writtenBytes()),
                             mib(t.runtime().containerdBytes()), mib(t.runtime().shimBytes()),
+                            folios == null ? "" : " (dirtied folios: " + folios.describe() + ")",
                             t.tmpfsBytes() < 0 ? "-" : mib(t.tmpfsBytes()));
         }
     }
@@ -153,6 +155,7 @@ public final class RestoreBench {
         System.out.println("  lazy: served = the lazy-pages daemon's time from ready until every page was served"
                 + " (event=lazy_pages_served ms=); median (runs)");
         servedTable(rows).forEach(l -> System.out.println("  " + l));
+        dirtiedLines(rows).forEach(l -> System.out.println("  " + l));
         rows.forEach(r -> r.errors().forEach(e -> System.out.println("  FAILED %d MiB %s".formatted(r.mib(), e))));
         System.out.println("  " + inspect);
         chart(rows, runs);
@@ -311,6 +314,39 @@ public final class RestoreBench {
                                     + " (" + String.join("/", side.timings.stream().map(t -> t.servedMs() + "").toList()) + ")",
                             cell(side.timings, t -> t.visibleMs() + t.servedMs())));
                 }
+            }
+        }
+        return lines;
+    }
+
+    /**
+     * Issue 3's "0 bytes written for a cached delta", judged per restore-shim side on the runs
+     * after the first (which builds the delta and the EROFS metadata into the cache): the folios
+     * of file data the node daemon and every process it started dirtied ({@link DirtyPages}), with
+     * the file system metadata folios beside them.
+     */
+    private static List<String> dirtiedLines(List<Row> rows) {
+        List<String> lines = new ArrayList<>();
+        lines.add("dirtied = folios of disk-backed files the node daemon and its children (runc, CRIU, the restored task)"
+                + " dirtied from CreateContainer to the visible tick (tracefs writeback_dirty_folio, process tree from"
+                + " sched_process_fork): file data / file system metadata (the block device's own inode); per run");
+        for (Row r : rows) {
+            for (Side side : r.sides()) {
+                List<DirtyPages.Folios> all = side.timings.stream().map(t -> t.runtime().shimFolios()).toList();
+                if (side.spec.stock() || all.isEmpty()) {
+                    continue;
+                }
+                if (all.contains(null)) {
+                    lines.add("  %d MiB %s: not traced (no tracefs)".formatted(r.mib(), side.spec.label()));
+                    continue;
+                }
+                List<DirtyPages.Folios> cached = all.subList(1, all.size());
+                long data = cached.stream().mapToLong(DirtyPages.Folios::data).sum();
+                boolean lost = cached.stream().anyMatch(DirtyPages.Folios::lost);
+                lines.add("  %d MiB %s: %s; cached delta (runs 2-%d): file data folios %d (0) %s".formatted(r.mib(),
+                        side.spec.label(), String.join(", ", all.stream().map(f -> f.data() + " / " + f.metadata()
+                                + (f.lost() ? " (events lost)" : "")).toList()), all.size(), data,
+                        cached.isEmpty() || lost ? "n/a" : data == 0 ? "PASS" : "MISS"));
             }
         }
         return lines;

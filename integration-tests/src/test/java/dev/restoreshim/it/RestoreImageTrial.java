@@ -63,7 +63,7 @@ final class RestoreImageTrial {
             PodmanService.sleep(1000);
             long w0 = DiskWrites.bytesAfterSync();
             background = w0 - background;
-            RuntimeWrites runtime = RuntimeWrites.start(containerd, pod.podId());
+            RuntimeWrites runtime = RuntimeWrites.start(containerd, pod.podId(), restoreShim);
             long t0 = System.nanoTime();
             double createMs = pod.create(image, mib);
             // containerd's own restore copies the archive's container.log (the source's lines) into the

@@ -65,13 +65,15 @@ final class RestoreTrial {
 
     private final PrivateContainerd containerd;
     private final String podId;
+    private final String handler;
     private final PodSandboxConfig config;
     private final Path log;
     private String containerId;
 
-    private RestoreTrial(PrivateContainerd containerd, String podId, PodSandboxConfig config, Path log) {
+    private RestoreTrial(PrivateContainerd containerd, String podId, String handler, PodSandboxConfig config, Path log) {
         this.containerd = containerd;
         this.podId = podId;
+        this.handler = handler;
         this.config = config;
         this.log = log;
     }
@@ -83,7 +85,7 @@ final class RestoreTrial {
         Path logDir = Files.createDirectories(Path.of(config.getLogDirectory()));
         String id = containerd.cri().runtime(Duration.ofMinutes(2)).runPodSandbox(RunPodSandboxRequest.newBuilder()
                 .setConfig(config).setRuntimeHandler(handler).build()).getPodSandboxId();
-        return new RestoreTrial(containerd, id, config, logDir.resolve("app/0.log"));
+        return new RestoreTrial(containerd, id, handler, config, logDir.resolve("app/0.log"));
     }
 
     /** The pod sandbox id. */
@@ -131,7 +133,7 @@ final class RestoreTrial {
      */
     Timing restore(String image, int mib) throws IOException {
         long sectors = DiskWrites.sectors();
-        RuntimeWrites runtime = RuntimeWrites.start(containerd, podId);
+        RuntimeWrites runtime = RuntimeWrites.start(containerd, podId, !handler.equals(Handler.RUNC.criName()));
         long t0 = System.nanoTime();
         double create = create(image, mib);
         double start = start();

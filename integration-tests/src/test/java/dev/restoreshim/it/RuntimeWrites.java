@@ -22,34 +22,43 @@ final class RuntimeWrites {
     private final long shim;
     private final long containerdBefore;
     private final long shimBefore;
+    private final DirtyPages shimPages;
 
     /**
      * What containerd and the pod's shim (or node daemon) wrote.
      *
      * @param containerdBytes containerd's own writes (for its CRI restore: the unpacked archive)
      * @param shimBytes the shim's or node daemon's, with the runc and CRIU it reaped
+     * @param shimFolios the folios the shim or node daemon and every process it started dirtied,
+     *     file data apart from file system metadata ({@link DirtyPages}); null when not traced
      */
-    record Bytes(long containerdBytes, long shimBytes) {
+    record Bytes(long containerdBytes, long shimBytes, DirtyPages.Folios shimFolios) {
         long total() {
             return containerdBytes + shimBytes;
         }
     }
 
-    private RuntimeWrites(long containerd, long shim) {
+    private RuntimeWrites(long containerd, long shim, boolean traceShim) {
         this.containerd = containerd;
         this.shim = shim;
         this.containerdBefore = writeBytes(containerd);
         this.shimBefore = writeBytes(shim);
+        this.shimPages = traceShim ? DirtyPages.start(shim) : null;
     }
 
-    /** Starts counting for the pod {@code podId} of {@code containerd}. */
-    static RuntimeWrites start(PrivateContainerd containerd, String podId) {
-        return new RuntimeWrites(containerd.pid(), parentOf(pausePid(containerd, podId)));
+    /**
+     * Starts counting for the pod {@code podId} of {@code containerd}; with {@code traceShim},
+     * also traces which pages the shim's process tree dirties (restore-shim's sides: stock's
+     * containerd dirties the whole checkpoint in the same window, more than the trace buffer holds).
+     */
+    static RuntimeWrites start(PrivateContainerd containerd, String podId, boolean traceShim) {
+        return new RuntimeWrites(containerd.pid(), parentOf(pausePid(containerd, podId)), traceShim);
     }
 
     /** What each wrote since {@link #start}. */
     Bytes bytes() {
-        return new Bytes(writeBytes(containerd) - containerdBefore, writeBytes(shim) - shimBefore);
+        DirtyPages.Folios folios = shimPages == null ? null : shimPages.stop();
+        return new Bytes(writeBytes(containerd) - containerdBefore, writeBytes(shim) - shimBefore, folios);
     }
 
     private static long pausePid(PrivateContainerd containerd, String podId) {
