@@ -95,7 +95,7 @@ put 0644 "$jar" "$libdir/restore-shim.jar"
 # the directory on java.library.path, where Netty looks first) and zstd-jni's (linux/<arch>/*.so;
 # named by -DZstdNativePath). Both libraries otherwise copy themselves out of the jar into
 # java.io.tmpdir in every JVM that uses them: 112 KiB written to /tmp at each daemon start and each
-# `restore-shim status`, 900 KiB more at the first zstd archive, and no epoll transport at all on a
+# `restore-shim status`, 880 KiB more at the first zstd archive, and no epoll transport at all on a
 # host whose /tmp is mounted noexec. Without a jar tool they unpack themselves as before.
 jar_tool=$(dirname "$java")/jar
 native_dir=$libdir/native
@@ -114,6 +114,8 @@ if [[ -x $jar_tool ]]; then
   for so in "$native_dir"/*.so; do # a library a newer jar no longer has
     if [[ -f $so && ! -f $tmp/native/all/${so##*/} ]]; then rm -f "$so"; fi
   done
+else
+  rm -rf "$native_dir" # libraries of an older jar must not be loaded with this one's classes
 fi
 
 # The runtime the daemon and the CLI run on: a runtime image (jlink, from the JDK above) with only

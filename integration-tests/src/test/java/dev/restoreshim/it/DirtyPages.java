@@ -30,6 +30,8 @@ final class DirtyPages {
     private static final Pattern LINE = Pattern.compile("^\\s*.+?-(\\d+)\\s+\\(\\s*([0-9-]+)\\)\\s+\\[\\d+\\]\\s+\\S+\\s+[0-9.]+: (\\w+): (.*)$");
     private static final Pattern FORK = Pattern.compile("child_pid=(\\d+)");
     private static final Pattern DIRTY = Pattern.compile("bdi (\\d+):(\\d+): ino=(\\d+) ");
+    /** The header line saying how many events the buffer holds of those written (fewer: overwritten). */
+    private static final Pattern ENTRIES = Pattern.compile("entries-in-buffer/entries-written: (\\d+)/(\\d+)");
     private static boolean mountedByUs;
     private static Boolean available;
 
@@ -61,7 +63,13 @@ final class DirtyPages {
     }
 
     /** Stops recording and counts what {@code pid}'s process tree dirtied. */
-    synchronized Folios stop() {
+    Folios stop() {
+        synchronized (DirtyPages.class) {
+            return count();
+        }
+    }
+
+    private Folios count() {
         write("tracing_on", "0");
         for (String e : EVENTS) {
             write("events/" + e + "/enable", "0");
@@ -73,7 +81,8 @@ final class DirtyPages {
         try (var lines = Files.lines(TRACING.resolve("trace"))) {
             for (String line : (Iterable<String>) lines::iterator) {
                 if (line.startsWith("#")) {
-                    lost |= line.contains("LOST");
+                    Matcher e = ENTRIES.matcher(line);
+                    lost |= e.find() && Long.parseLong(e.group(1)) < Long.parseLong(e.group(2));
                     continue;
                 }
                 lost |= line.contains("LOST") && line.contains("EVENTS");
