@@ -136,6 +136,9 @@ public final class Restorer {
             } catch (RuntimeException e) {
                 LOG.info("event=restore_readopt_no_lease {} reason=\"{}\"", label, e.getMessage());
             }
+            for (Path scratch : scratchDirs(spec.namespace(), spec.id())) { // removed after the overlay is gone
+                resources.push("remove scratch " + scratch, () -> removeTree(scratch));
+            }
             String rootfs = spec.bundle().resolve("rootfs").toString();
             resources.push("unmount overlay " + rootfs, () -> env.mounts().unmount(rootfs, Mounts.MNT_DETACH));
             Path staging = env.stagingRoot().resolve(spec.namespace()).resolve(spec.id());
@@ -334,6 +337,55 @@ public final class Restorer {
         if (!archive.readDelta((entry, data) -> layer.accept(data))) {
             layer.accept(InputStream.nullInputStream()); // deleted.files alone still make a layer
         }
+    }
+
+    /**
+     * Removes the scratch dirs ({@code <scratch root>/<ns>-<id>-<hex>}) of every task but
+     * {@code keep} ({@code "<ns>/<id>"}): after a daemon restart, those of tasks it did not adopt
+     * (their containers are gone; nothing else removes them). A name that could belong to a kept
+     * task is kept.
+     */
+    public void removeScratchExcept(List<String> keep) {
+        List<Path> all;
+        try (var dirs = Files.list(env.scratchRoot())) {
+            all = dirs.toList();
+        } catch (java.nio.file.NoSuchFileException e) {
+            return;
+        } catch (IOException e) {
+            LOG.warn("event=scratch_sweep_failed dir={} reason=\"{}\"", env.scratchRoot(), e.getMessage());
+            return;
+        }
+        for (Path dir : all) {
+            String name = dir.getFileName().toString();
+            boolean kept = keep.stream().anyMatch(k -> isScratchOf(name, k.substring(0, k.indexOf('/')),
+                    k.substring(k.indexOf('/') + 1)));
+            if (kept) {
+                continue;
+            }
+            try {
+                removeTree(dir);
+                LOG.info("event=scratch_removed dir={} reason=\"no adopted task owns it\"", dir);
+            } catch (IOException e) {
+                LOG.warn("event=scratch_left dir={} reason=\"{}\"", dir, e.getMessage());
+            }
+        }
+    }
+
+    /** The scratch dirs of task {@code ns}/{@code id}. */
+    private List<Path> scratchDirs(String ns, String id) {
+        try (var dirs = Files.list(env.scratchRoot())) {
+            return dirs.filter(d -> isScratchOf(d.getFileName().toString(), ns, id)).toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    /** Whether {@code name} is {@code <ns>-<id>-<hex>}, the name {@link #scratch} gives. */
+    static boolean isScratchOf(String name, String ns, String id) {
+        String prefix = ns + "-" + id + "-";
+        return name.startsWith(prefix) && name.length() > prefix.length()
+                && name.substring(prefix.length()).chars().allMatch(c -> Character.digit(c, 16) >= 0
+                        && !Character.isUpperCase(c));
     }
 
     private OverlayStack.Scratch scratch(CreateSpec spec, CleanupStack resources) {

@@ -210,6 +210,15 @@ public final class RestoringTaskRuntime implements TaskRuntime {
         return c;
     }
 
+    /** The adopted tasks keep their scratch dirs; those of every other task of the previous daemon go. */
+    @Override
+    public void adoptionDone(List<ContainerRecord> adopted) {
+        delegate.adoptionDone(adopted);
+        if (restorer != null) {
+            restorer.removeScratchExcept(adopted.stream().map(r -> r.namespace() + "/" + r.id()).toList());
+        }
+    }
+
     @Override
     public void cleanup(Container container) {
         try {

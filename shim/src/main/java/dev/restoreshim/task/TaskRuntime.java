@@ -5,6 +5,7 @@ import dev.restoreshim.process.Container;
 import dev.restoreshim.process.ContainerRecord;
 import dev.restoreshim.process.CreateSpec;
 import dev.restoreshim.process.ExitListener;
+import java.util.List;
 
 /**
  * How tasks get their containers: an ordinary create through the OCI runtime, or a restore when
@@ -16,6 +17,13 @@ public interface TaskRuntime {
 
     /** Rebuilds a task of a previous daemon from its record. */
     Container adopt(ContainerRecord record, ExitListener listener);
+
+    /**
+     * Called once after a daemon start has adopted what it could of the previous daemon's tasks
+     * ({@code adopted}: those it kept), so that a runtime can remove what belonged to the others.
+     */
+    default void adoptionDone(List<ContainerRecord> adopted) {
+    }
 
     /** Removes a container that was created but cannot be kept (its state could not be saved). */
     void cleanup(Container container);

@@ -4,6 +4,7 @@ import com.google.protobuf.Any;
 import dev.restoreshim.cgroups.OomWatcher;
 import dev.restoreshim.errors.ShimException;
 import dev.restoreshim.process.Container;
+import dev.restoreshim.process.ContainerRecord;
 import dev.restoreshim.process.CreateSpec;
 import dev.restoreshim.process.ExecSpec;
 import dev.restoreshim.process.ExitInfo;
@@ -41,6 +42,7 @@ import dev.restoreshim.proto.task.WaitRequest;
 import dev.restoreshim.proto.task.WaitResponse;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -256,6 +258,7 @@ public final class TaskService {
 
     /** Re-adopts the tasks of a previous daemon from their state files; drops those that are gone. */
     public void adoptAll() {
+        List<ContainerRecord> adopted = new ArrayList<>();
         for (TaskRecord record : store.loadAll()) {
             TaskKey key = record.key();
             Task task = new Task(key);
@@ -263,6 +266,7 @@ public final class TaskService {
             try {
                 Container c = runtime.adopt(record.container(), listener(key));
                 task.attach(c, record, watchOom(key, c.pid()));
+                adopted.add(record.container());
                 log.info("event=adopted ns={} id={} pid={}", key.namespace(), key.id(), c.pid());
             } catch (RuntimeException e) {
                 tasks.remove(key, task);
@@ -270,6 +274,7 @@ public final class TaskService {
                 store.remove(key);
             }
         }
+        runtime.adoptionDone(adopted);
     }
 
     /** Publishes the container's starts and exits; the container calls it in containerd's order. */

@@ -362,6 +362,48 @@ class RestorerTest {
         assertFalse(Files.exists(delta), "released at Delete: evicted (over the cap)");
     }
 
+    @Test
+    void readopt_removesTheTasksScratchDirsAfterTheOverlay_atClose() throws IOException {
+        Path archive = archive(tmp.resolve("x.tar"), 4096, containerdDelta());
+        Path mine = Files.createDirectories(tmp.resolve("scratch/k8s.io-app-18f2a/upper"));
+        Path longerId = Files.createDirectories(tmp.resolve("scratch/k8s.io-app-2-18f2b"));
+
+        Restoration<String> adopted = restorer(8 * MIB).readopt(spec(""), archiveRequest(archive), "adopted");
+        assertTrue(Files.isDirectory(mine), "kept while the adopted container runs");
+        adopted.close();
+
+        assertFalse(Files.exists(mine.getParent()), "removed at Delete");
+        assertTrue(Files.isDirectory(longerId), "task app-2's");
+    }
+
+    @Test
+    void removeScratchExcept_removesThoseOfTasksNotAdopted() throws IOException {
+        Path kept = Files.createDirectories(tmp.resolve("scratch/k8s.io-app-18f2a/upper"));
+        Path gone = Files.createDirectories(tmp.resolve("scratch/k8s.io-app-2-18f2b/work"));
+        Path otherNs = Files.createDirectories(tmp.resolve("scratch/default-app-18f2c"));
+
+        restorer(8 * MIB).removeScratchExcept(List.of("k8s.io/app"));
+
+        assertTrue(Files.isDirectory(kept));
+        assertFalse(Files.exists(gone.getParent()));
+        assertFalse(Files.exists(otherNs));
+    }
+
+    @Test
+    void removeScratchExcept_withoutScratchRoot_doesNothing() {
+        restorer(8 * MIB).removeScratchExcept(List.of());
+        assertFalse(Files.exists(tmp.resolve("scratch")));
+    }
+
+    @Test
+    void isScratchOf_needsTheHexSuffixOfThatTask() {
+        assertTrue(Restorer.isScratchOf("k8s.io-app-18f2a", "k8s.io", "app"));
+        assertFalse(Restorer.isScratchOf("k8s.io-app-2-18f2b", "k8s.io", "app"));
+        assertFalse(Restorer.isScratchOf("k8s.io-app-", "k8s.io", "app"));
+        assertFalse(Restorer.isScratchOf("k8s.io-app-18F2A", "k8s.io", "app"));
+        assertFalse(Restorer.isScratchOf("k8s.io-apple-1", "k8s.io", "app"));
+    }
+
     /** No mount left mounted, no staging dir, no cache entry (complete or temporary). */
     private void assertNothingLeft() throws IOException {
         List<String> calls = mounts.calls();

@@ -53,6 +53,7 @@ class TaskServiceTest {
     private ManagedChannel channel;
     private TaskGrpc.TaskBlockingStub stub;
     private OomWatcher oom;
+    private final List<List<ContainerRecord>> adoptionsDone = new ArrayList<>();
 
     /** Records create requests and refuses them, as runc does for a broken bundle. */
     private final class RefusingRuntime implements TaskRuntime {
@@ -65,6 +66,11 @@ class TaskServiceTest {
         @Override
         public Container adopt(ContainerRecord record, ExitListener listener) {
             throw ShimException.notFound("container " + record.id() + " does not exist");
+        }
+
+        @Override
+        public void adoptionDone(List<ContainerRecord> adopted) {
+            adoptionsDone.add(adopted);
         }
 
         @Override
@@ -175,6 +181,7 @@ class TaskServiceTest {
         tasks.adoptAll();
         assertTrue(tasks.list().isEmpty());
         assertTrue(store.loadAll().isEmpty());
+        assertEquals(List.of(List.of()), adoptionsDone, "told once, with none adopted (its scratch dirs may go)");
     }
 
     private CreateTaskRequest request(String id) {
