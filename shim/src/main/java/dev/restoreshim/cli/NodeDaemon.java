@@ -131,7 +131,9 @@ public final class NodeDaemon implements AutoCloseable {
 
     /**
      * The task runtime with restores: deltas cached under {@code <cache_dir>/deltas} (capped at
-     * {@link #DELTA_CACHE_MAX_BYTES}), scratch upper dirs under {@code <cache_dir>/scratch},
+     * {@link #DELTA_CACHE_MAX_BYTES}), scratch upper dirs under {@code <cache_dir>/scratch/<daemon
+     * id>} (the cache dir may be shared by the daemons of several containerd instances; each
+     * removes only its own scratch dirs),
      * staging tmpfs mounts under {@code <daemon dir>/restore}. When the cache dir cannot be
      * opened, the daemon logs {@code event=restores_disabled}, serves ordinary creates, and refuses
      * restore requests with that reason.
@@ -156,7 +158,8 @@ public final class NodeDaemon implements AutoCloseable {
         log.info("event=restore_deltas choice={} erofs={}", rs.delta().configName(),
                 deltas.erofs() != null ? "available" : "\"unavailable: " + deltas.unavailable() + "\"");
         var env = new RestoreEnvironment(new LinuxMounts(), new LinuxFsMounts(), new LinuxFileOps(), cache,
-                new DaemonLayout(dir).restoreDir(), rs.cacheDir().resolve("scratch"), rs.tmpfsSizeLimitBytes(),
+                new DaemonLayout(dir).restoreDir(), rs.cacheDir().resolve("scratch").resolve(dir.getFileName()),
+                rs.tmpfsSizeLimitBytes(),
                 EntryPolicy.defaults(), DeltaLayer.Limits.DEFAULT, images, deltas);
         return new RestoringTaskRuntime(runtime, new Restorer(env), criu, recentRestores);
     }
