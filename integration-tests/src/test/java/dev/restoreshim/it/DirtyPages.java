@@ -4,7 +4,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -35,10 +39,19 @@ final class DirtyPages {
     private static boolean mountedByUs;
     private static Boolean available;
 
-    /** Folios dirtied in a window; {@code lost}: the trace buffer overflowed, the counts are low. */
-    record Folios(long data, long metadata, boolean lost) {
+    /**
+     * Folios dirtied in a window; {@code lost}: the trace buffer overflowed, the counts are low;
+     * {@code dataSeen}: the first few data folios as "comm-pid bdi ino index", to find the file.
+     */
+    record Folios(long data, long metadata, boolean lost, List<String> dataSeen, Map<Long, Long> dataByInode) {
+        /** Data folios of inodes other than {@code inode}. */
+        long dataExcept(long inode) {
+            return data - dataByInode.getOrDefault(inode, 0L);
+        }
+
         String describe() {
-            return "data %d, fs metadata %d%s".formatted(data, metadata, lost ? " (events lost)" : "");
+            return "data %d, fs metadata %d%s%s".formatted(data, metadata, lost ? " (events lost)" : "",
+                    dataSeen.isEmpty() ? "" : " " + dataSeen);
         }
     }
 
@@ -78,6 +91,8 @@ final class DirtyPages {
         long data = 0;
         long metadata = 0;
         boolean lost = false;
+        List<String> dataSeen = new ArrayList<>();
+        Map<Long, Long> dataByInode = new HashMap<>();
         try (var lines = Files.lines(TRACING.resolve("trace"))) {
             for (String line : (Iterable<String>) lines::iterator) {
                 if (line.startsWith("#")) {
@@ -101,11 +116,18 @@ final class DirtyPages {
                     }
                 } else if (m.group(3).equals("writeback_dirty_folio")) {
                     Matcher d = DIRTY.matcher(m.group(4) + " ");
-                    if (d.find() && Long.parseLong(d.group(3))
+                    boolean parsed = d.find();
+                    if (parsed && Long.parseLong(d.group(3))
                             == (Long.parseLong(d.group(1)) << 20 | Long.parseLong(d.group(2)))) {
                         metadata++;
                     } else {
                         data++;
+                        if (parsed) {
+                            dataByInode.merge(Long.parseLong(d.group(3)), 1L, Long::sum);
+                        }
+                        if (dataSeen.size() < 8) {
+                            dataSeen.add(line.strip().replaceAll("\\s+", " "));
+                        }
                     }
                 }
             }
@@ -113,7 +135,7 @@ final class DirtyPages {
             throw new UncheckedIOException("read " + TRACING.resolve("trace"), e);
         }
         write("trace", "");
-        return new Folios(data, metadata, lost);
+        return new Folios(data, metadata, lost, dataSeen, dataByInode);
     }
 
     private static boolean ensureTracefs() {

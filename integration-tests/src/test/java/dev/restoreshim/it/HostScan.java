@@ -26,6 +26,27 @@ public final class HostScan {
     }
 
     /** Mount points at or below {@code dir}, deepest first. */
+    /** The {@code upperdir} of the overlay mounted on {@code mountPoint}, if there is one. */
+    public static java.util.Optional<Path> overlayUpperDir(Path mountPoint) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                String[] fields = line.split(" ");
+                int dash = java.util.Arrays.asList(fields).indexOf("-");
+                if (fields.length > 4 && dash > 0 && dash + 3 < fields.length
+                        && Path.of(unescape(fields[4])).equals(mountPoint) && fields[dash + 1].equals("overlay")) {
+                    for (String option : fields[dash + 3].split(",")) {
+                        if (option.startsWith("upperdir=")) {
+                            return java.util.Optional.of(Path.of(unescape(option.substring("upperdir=".length()))));
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read /proc/self/mountinfo: " + e.getMessage(), e);
+        }
+        return java.util.Optional.empty();
+    }
+
     public static List<Path> mountsUnder(Path dir) {
         List<Path> found = new ArrayList<>();
         try {

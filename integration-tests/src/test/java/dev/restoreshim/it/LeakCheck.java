@@ -33,7 +33,9 @@ public final class LeakCheck {
         if (!processes.isEmpty()) {
             leftovers.add("processes: " + processes);
         }
-        List<Path> mounts = HostScan.mountsUnder(containerd.dir());
+        List<Path> runDirs = List.of(containerd.state(), containerd.runcRoot(), containerd.shimState(),
+                containerd.shimRuncRoot()); // the instance's own tmpfs mounts where it keeps them there (RunDirs)
+        List<Path> mounts = HostScan.mountsUnder(containerd.dir()).stream().filter(m -> !runDirs.contains(m)).toList();
         if (!mounts.isEmpty()) {
             leftovers.add("mounts: " + mounts);
         }

@@ -79,7 +79,18 @@ public final class PrivateContainerd implements AutoCloseable {
      */
     public static PrivateContainerd start(String testName, Handler handler, String registryHost, String sandboxImage)
             throws IOException {
-        return start(testName, handler, registryHost, sandboxImage, "", dir -> "");
+        return start(testName, handler, registryHost, sandboxImage, "", dir -> "", RunDirs.onTmpfs());
+    }
+
+    /**
+     * As {@link #start(String, Handler, String, String)}, with what a standard node keeps under
+     * {@code /run} (containerd's state dir, the runc roots, restore-shim's state dir) on tmpfs
+     * mounts ({@link RunDirs}) whatever {@code it.runOnTmpfs} says: for a test that checks what a
+     * restore writes to disk.
+     */
+    public static PrivateContainerd startWithRunOnTmpfs(String testName, Handler handler, String registryHost,
+                                                        String sandboxImage) throws IOException {
+        return start(testName, handler, registryHost, sandboxImage, "", dir -> "", true);
     }
 
     /**
@@ -88,7 +99,7 @@ public final class PrivateContainerd implements AutoCloseable {
      */
     public static PrivateContainerd start(String testName, Handler handler, String registryHost, String sandboxImage,
                                           String criuToml) throws IOException {
-        return start(testName, handler, registryHost, sandboxImage, criuToml, dir -> "");
+        return start(testName, handler, registryHost, sandboxImage, criuToml, dir -> "", RunDirs.onTmpfs());
     }
 
     /**
@@ -98,11 +109,12 @@ public final class PrivateContainerd implements AutoCloseable {
      */
     public static PrivateContainerd start(String testName, Handler handler, String registryHost, String sandboxImage,
             java.util.function.Function<Path, String> extraConfig) throws IOException {
-        return start(testName, handler, registryHost, sandboxImage, "", extraConfig);
+        return start(testName, handler, registryHost, sandboxImage, "", extraConfig, RunDirs.onTmpfs());
     }
 
     private static PrivateContainerd start(String testName, Handler handler, String registryHost, String sandboxImage,
-            String criuToml, java.util.function.Function<Path, String> extraConfig) throws IOException {
+            String criuToml, java.util.function.Function<Path, String> extraConfig, boolean runOnTmpfs)
+            throws IOException {
         Path prefix = handler.isRestoreShim() ? ShimInstall.prefix() : null;
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "rsit-");
         String id = dir.getFileName().toString();
@@ -111,7 +123,8 @@ public final class PrivateContainerd implements AutoCloseable {
         Files.createDirectories(log.getParent());
         Files.createDirectories(dir.resolve("cni"));
         Files.createDirectories(dir.resolve("logs"));
-        RunDirs.create(dir.resolve("state"), dir.resolve("runc"), dir.resolve("shim/state"), dir.resolve("shim/runc"));
+        RunDirs.create(runOnTmpfs, dir.resolve("state"), dir.resolve("runc"), dir.resolve("shim/state"),
+                dir.resolve("shim/runc"));
         writeRegistryHosts(dir, registryHost);
         Path shimConfig = dir.resolve("shim/config.toml");
         String shimToml = shimConfigToml(dir, handler);

@@ -1,6 +1,8 @@
 package dev.restoreshim.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.restoreshim.proto.cri.ContainerState;
@@ -47,8 +49,9 @@ class RestoreIT {
 
     @BeforeAll
     void checkpoint() throws Exception {
-        containerd = PrivateContainerd.start("RestoreIT", Handler.RESTORE_TTRPC, TestEnvironment.shared().registry().host(),
-                TestEnvironment.images().pause());
+        // /run's dirs on tmpfs as on a node, so that what reaches the disk is what a restore writes
+        containerd = PrivateContainerd.startWithRunOnTmpfs("RestoreIT", Handler.RESTORE_TTRPC,
+                TestEnvironment.shared().registry().host(), TestEnvironment.images().pause());
         kubelet = new KubeletFlow(containerd);
         app = CheckpointedApp.checkpoint(containerd, "app-checkpoint");
         LeakCheck.assertClean(containerd, app.ids());
@@ -90,6 +93,50 @@ class RestoreIT {
 
         kubelet.remove(List.of(id), List.of(pod));
         LeakCheck.assertClean(containerd, List.of(pod.id(), id));
+    }
+
+    /**
+     * Issue 3: a restore that finds its delta cached writes nothing to disk. What the node daemon
+     * and every process it starts (runc, CRIU, the restored app) dirty is traced ({@link DirtyPages});
+     * file system metadata (the overlay's work dir, runc's mount points in the rootfs) is what any
+     * container start writes, file data would be the restore's own, except for the file the
+     * restored app itself keeps rewriting.
+     */
+    @Test
+    void cachedRestore_dirtiesNoFileData() throws Exception {
+        List<KubeletFlow.Pod> pods = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        try {
+            KubeletFlow.Pod warm = kubelet.runPod("warm", "restore", Map.of(ANNOTATION, app.archive().toString()));
+            pods.add(warm);
+            ids.add(kubelet.createContainer(warm, "app", CheckpointedApp.image())); // caches the delta
+            kubelet.start(ids.getFirst());
+            kubelet.awaitState(ids.getFirst(), ContainerState.CONTAINER_RUNNING, Duration.ofSeconds(10));
+
+            KubeletFlow.Pod pod = kubelet.runPod("cached", "restore", Map.of(ANNOTATION, app.archive().toString()));
+            pods.add(pod);
+            RuntimeWrites writes = RuntimeWrites.start(containerd, pod.id(), true);
+            String id = kubelet.createContainer(pod, "app", CheckpointedApp.image());
+            ids.add(id);
+            kubelet.start(id);
+            kubelet.awaitState(id, ContainerState.CONTAINER_RUNNING, Duration.ofSeconds(10));
+            DirtyPages.Folios folios = writes.bytes().shimFolios();
+
+            assertNotNull(folios, "tracefs is needed (root, /sys/kernel/tracing)");
+            assertFalse(folios.lost(), folios.describe());
+            // the restored app itself rewrites /tmp/app.state every 100 ms: its own write, not the restore's
+            Path rootfs = containerd.state().resolve("io.containerd.runtime.v2.task/k8s.io").resolve(id).resolve("rootfs");
+            Path upper = HostScan.overlayUpperDir(rootfs).orElseThrow(() -> new AssertionError("no overlay on " + rootfs));
+            long appState = (Long) Files.getAttribute(upper.resolve("tmp/app.state"), "unix:ino");
+            assertEquals(0, folios.dataExcept(appState), "file data dirtied by the daemon, runc or CRIU (the app's "
+                    + upper.resolve("tmp/app.state") + " is inode " + appState + "): " + folios.describe());
+            app.assertContinues(containerd, pod.logDir().resolve("app/0.log"), id);
+        } finally {
+            kubelet.remove(ids, pods);
+        }
+        List<String> all = new ArrayList<>(ids);
+        pods.forEach(p -> all.add(p.id()));
+        LeakCheck.assertClean(containerd, all);
     }
 
     @Test

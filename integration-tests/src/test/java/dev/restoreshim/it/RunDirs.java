@@ -23,13 +23,18 @@ final class RunDirs {
 
     /** Creates {@code dirs}, each a tmpfs mount when {@link #onTmpfs}. */
     static void create(Path... dirs) {
+        create(onTmpfs(), dirs);
+    }
+
+    /** Creates {@code dirs}, each a tmpfs mount when {@code tmpfs}. */
+    static void create(boolean tmpfs, Path... dirs) {
         for (Path dir : dirs) {
             try {
                 Files.createDirectories(dir);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            if (onTmpfs()) {
+            if (tmpfs) {
                 HostCommand.of("mount", "-t", "tmpfs", "-o", "size=256m,mode=0711", "rsit-run", dir.toString()).check();
             }
         }
