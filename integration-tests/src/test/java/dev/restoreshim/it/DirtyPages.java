@@ -44,9 +44,9 @@ final class DirtyPages {
      * {@code dataSeen}: the first few data folios as "comm-pid bdi ino index", to find the file.
      */
     record Folios(long data, long metadata, boolean lost, List<String> dataSeen, Map<Long, Long> dataByInode) {
-        /** Data folios of inodes other than {@code inode}. */
-        long dataExcept(long inode) {
-            return data - dataByInode.getOrDefault(inode, 0L);
+        /** Data folios of {@code inode}. */
+        long dataOf(long inode) {
+            return dataByInode.getOrDefault(inode, 0L);
         }
 
         String describe() {

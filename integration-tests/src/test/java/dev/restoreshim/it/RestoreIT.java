@@ -1,8 +1,6 @@
 package dev.restoreshim.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.restoreshim.proto.cri.ContainerState;
@@ -120,16 +118,8 @@ class RestoreIT {
             ids.add(id);
             kubelet.start(id);
             kubelet.awaitState(id, ContainerState.CONTAINER_RUNNING, Duration.ofSeconds(10));
-            DirtyPages.Folios folios = writes.bytes().shimFolios();
-
-            assertNotNull(folios, "tracefs is needed (root, /sys/kernel/tracing)");
-            assertFalse(folios.lost(), folios.describe());
             // the restored app itself rewrites /tmp/app.state every 100 ms: its own write, not the restore's
-            Path rootfs = containerd.state().resolve("io.containerd.runtime.v2.task/k8s.io").resolve(id).resolve("rootfs");
-            Path upper = HostScan.overlayUpperDir(rootfs).orElseThrow(() -> new AssertionError("no overlay on " + rootfs));
-            long appState = (Long) Files.getAttribute(upper.resolve("tmp/app.state"), "unix:ino");
-            assertEquals(0, folios.dataExcept(appState), "file data dirtied by the daemon, runc or CRIU (the app's "
-                    + upper.resolve("tmp/app.state") + " is inode " + appState + "): " + folios.describe());
+            RuntimeWrites.assertNoFileData(containerd, id, writes.bytes(), "/tmp/app.state");
             app.assertContinues(containerd, pod.logDir().resolve("app/0.log"), id);
         } finally {
             kubelet.remove(ids, pods);

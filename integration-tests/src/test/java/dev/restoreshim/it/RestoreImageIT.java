@@ -52,8 +52,9 @@ class RestoreImageIT {
     void restoreImage_pulledAndRestored_runcColdStarts_corruptImagesRefused() throws Exception {
         TestImages images = TestEnvironment.images();
         String registry = TestEnvironment.shared().registry().host();
-        try (PrivateContainerd containerd = PrivateContainerd.start("RestoreImageIT", Handler.RESTORE_TTRPC, registry,
-                images.pause())) {
+        // /run's dirs on tmpfs as on a node, so that what reaches the disk is what a restore writes
+        try (PrivateContainerd containerd = PrivateContainerd.startWithRunOnTmpfs("RestoreImageIT", Handler.RESTORE_TTRPC,
+                registry, images.pause())) {
             assertTimeoutPreemptively(Duration.ofMinutes(8), () -> run(containerd, images, registry),
                     () -> "timed out; containerd log (" + containerd.log() + ") ends with:\n" + containerd.logTail(40));
         }
@@ -114,12 +115,16 @@ class RestoreImageIT {
         assertTrue(coldLog.contains(TestImages.APP_STARTED) && firstTick(coldLog) == 0, "a fresh start:\n" + coldLog);
 
         // the same image restored again on this node: the first restore left its layer as it was
-        // (verification would refuse a stats-restore CRIU wrote into the images dir)
+        // (verification would refuse a stats-restore CRIU wrote into the images dir), and issue 4's
+        // "0 bytes written during restore": no file data dirtied by the daemon, runc or CRIU
         KubeletFlow.Pod again = runPod(containerd, "dst2", "restore");
         pods.add(again);
+        RuntimeWrites writes = RuntimeWrites.start(containerd, again.id(), true);
         String second = kubelet.createContainer(again, "app", ref);
         running.add(second);
         kubelet.start(second);
+        kubelet.awaitState(second, ContainerState.CONTAINER_RUNNING, Duration.ofSeconds(10));
+        RuntimeWrites.assertNoFileData(containerd, second, writes.bytes());
         assertContinues(again, atCheckpoint);
 
         // a truncated page image: the layer disagrees with restore.json (size)

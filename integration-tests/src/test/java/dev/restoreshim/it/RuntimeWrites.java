@@ -61,6 +61,38 @@ final class RuntimeWrites {
         return new Bytes(writeBytes(containerd) - containerdBefore, writeBytes(shim) - shimBefore, folios);
     }
 
+    /**
+     * Asserts that a restore's node daemon and the processes it started (runc, CRIU, the
+     * restored app) dirtied no file data ({@link DirtyPages}; file system metadata, such as the
+     * overlay's work dir and runc's mount points, is what any container start writes), except
+     * pages of {@code appFiles} (paths in the container) which the restored app itself writes.
+     */
+    static void assertNoFileData(PrivateContainerd containerd, String containerId, Bytes bytes, String... appFiles)
+            throws IOException {
+        DirtyPages.Folios folios = bytes.shimFolios();
+        if (folios == null) {
+            throw new AssertionError("tracefs is needed (root, /sys/kernel/tracing)");
+        }
+        if (folios.lost()) {
+            throw new AssertionError("trace events were lost: " + folios.describe());
+        }
+        Path rootfs = containerd.state().resolve("io.containerd.runtime.v2.task/k8s.io").resolve(containerId)
+                .resolve("rootfs");
+        Path upper = HostScan.overlayUpperDir(rootfs).orElseThrow(() -> new AssertionError("no overlay on " + rootfs));
+        long data = folios.data();
+        StringBuilder excepted = new StringBuilder();
+        for (String file : appFiles) {
+            Path path = upper.resolve(file.replaceFirst("^/", ""));
+            long inode = (Long) Files.getAttribute(path, "unix:ino");
+            data -= folios.dataOf(inode);
+            excepted.append(' ').append(path).append(" (inode ").append(inode).append(')');
+        }
+        if (data != 0) {
+            throw new AssertionError("file data dirtied by the daemon, runc or CRIU: " + data + " folios; "
+                    + folios.describe() + (excepted.isEmpty() ? "" : "; the app's own, not counted:" + excepted));
+        }
+    }
+
     private static long pausePid(PrivateContainerd containerd, String podId) {
         String info = containerd.cri().runtime(Duration.ofSeconds(10)).podSandboxStatus(PodSandboxStatusRequest
                 .newBuilder().setPodSandboxId(podId).setVerbose(true).build()).getInfoMap().get("info");
