@@ -50,8 +50,12 @@ final class DirtyPages {
         }
 
         String describe() {
-            return "data %d, fs metadata %d%s%s".formatted(data, metadata, lost ? " (events lost)" : "",
-                    dataSeen.isEmpty() ? "" : " " + dataSeen);
+            return "data %d, fs metadata %d%s".formatted(data, metadata, lost ? " (events lost)" : "");
+        }
+
+        /** {@link #describe} with the data folios seen first, for a failure message. */
+        String describeWithPages() {
+            return describe() + (dataSeen.isEmpty() ? "" : " " + dataSeen);
         }
     }
 

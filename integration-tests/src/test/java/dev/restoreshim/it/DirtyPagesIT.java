@@ -49,7 +49,7 @@ class DirtyPagesIT {
             DirtyPages theirs = DirtyPages.start(other.pid());
             Files.write(dir.resolve("c"), new byte[2 * 4096]);
             DirtyPages.Folios none = theirs.stop();
-            assertEquals(0, none.data() + none.metadata(), "another process's tree: " + none.describe());
+            assertEquals(0, none.data() + none.metadata(), "another process's tree: " + none.describeWithPages());
         } finally {
             other.destroy();
         }

@@ -89,7 +89,7 @@ final class RuntimeWrites {
         }
         if (data != 0) {
             throw new AssertionError("file data dirtied by the daemon, runc or CRIU: " + data + " folios; "
-                    + folios.describe() + (excepted.isEmpty() ? "" : "; the app's own, not counted:" + excepted));
+                    + folios.describeWithPages() + (excepted.isEmpty() ? "" : "; the app's own, not counted:" + excepted));
         }
     }
 
