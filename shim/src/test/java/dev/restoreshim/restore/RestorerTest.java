@@ -99,6 +99,7 @@ class RestorerTest {
             assertEquals(List.of("inventory.img", "pages-1.img"), files.map(p -> p.getFileName().toString()).sorted().toList());
         }
         assertEquals(3 * 4096, Files.size(staging.resolve("pages-1.img")));
+        assertEquals("inventory", Files.readString(staging.resolve("inventory.img")), "copied from its offset");
         assertEquals("hello", Files.readString(delta.resolve("etc/written")));
         assertTrue(Files.exists(delta.resolve("etc/deleted")), "whiteout made for etc/.wh.deleted");
         assertFalse(r.timings().deltaCached());
@@ -256,6 +257,20 @@ class RestorerTest {
         assertTrue(e.getMessage().contains(gz + ": no checkpoint/inventory.img"), e.getMessage());
         assertEquals(List.of("unmount " + staging, "unmount " + bundle.resolve("rootfs")),
                 mounts.calls().stream().filter(c -> c.startsWith("unmount")).toList());
+        assertNothingLeft();
+    }
+
+    @Test
+    void gzipArchive_stagesTheDecompressedImages() throws IOException {
+        Path plain = archive(tmp.resolve("x.tar"), 2 * 4096, containerdDelta());
+        Path gz = Files.write(tmp.resolve("x.tar.gz"), RestoreFixtures.gzip(Files.readAllBytes(plain)));
+
+        Restoration<String> r = restorer(8 * MIB).restore(spec(""), archiveRequest(gz), this::create);
+
+        assertEquals("inventory", Files.readString(staging.resolve("inventory.img")));
+        assertEquals(2 * 4096, Files.size(staging.resolve("pages-1.img")));
+        r.afterStart(1, true);
+        r.close();
         assertNothingLeft();
     }
 
