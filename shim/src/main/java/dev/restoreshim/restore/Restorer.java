@@ -8,6 +8,7 @@ import dev.restoreshim.overlay.OverlayMount;
 import dev.restoreshim.overlay.OverlayStack;
 import dev.restoreshim.overlay.RootfsMount;
 import dev.restoreshim.process.CleanupStack;
+import dev.restoreshim.process.ContainerRecord;
 import dev.restoreshim.process.CreateSpec;
 import dev.restoreshim.sys.Mounts;
 import java.io.IOException;
@@ -136,7 +137,7 @@ public final class Restorer {
             } catch (RuntimeException e) {
                 LOG.info("event=restore_readopt_no_lease {} reason=\"{}\"", label, e.getMessage());
             }
-            for (Path scratch : scratchDirs(spec.namespace(), spec.id())) { // removed after the overlay is gone
+            for (Path scratch : scratchDirs(name -> isScratchOf(name, spec.namespace(), spec.id()))) { // after the overlay
                 resources.push("remove scratch " + scratch, () -> removeTree(scratch));
             }
             String rootfs = spec.bundle().resolve("rootfs").toString();
@@ -341,27 +342,11 @@ public final class Restorer {
 
     /**
      * Removes the scratch dirs ({@code <scratch root>/<ns>-<id>-<hex>}) of every task but
-     * {@code keep} ({@code "<ns>/<id>"}): after a daemon restart, those of tasks it did not adopt
-     * (their containers are gone; nothing else removes them). A name that could belong to a kept
-     * task is kept.
+     * {@code keep}: after a daemon restart, those of tasks it did not adopt (their containers are
+     * gone; nothing else removes them). A name that could belong to a kept task is kept.
      */
-    public void removeScratchExcept(List<String> keep) {
-        List<Path> all;
-        try (var dirs = Files.list(env.scratchRoot())) {
-            all = dirs.toList();
-        } catch (java.nio.file.NoSuchFileException e) {
-            return;
-        } catch (IOException e) {
-            LOG.warn("event=scratch_sweep_failed dir={} reason=\"{}\"", env.scratchRoot(), e.getMessage());
-            return;
-        }
-        for (Path dir : all) {
-            String name = dir.getFileName().toString();
-            boolean kept = keep.stream().anyMatch(k -> isScratchOf(name, k.substring(0, k.indexOf('/')),
-                    k.substring(k.indexOf('/') + 1)));
-            if (kept) {
-                continue;
-            }
+    public void removeScratchExcept(List<ContainerRecord> keep) {
+        for (Path dir : scratchDirs(name -> keep.stream().noneMatch(r -> isScratchOf(name, r.namespace(), r.id())))) {
             try {
                 removeTree(dir);
                 LOG.info("event=scratch_removed dir={} reason=\"no adopted task owns it\"", dir);
@@ -371,11 +356,14 @@ public final class Restorer {
         }
     }
 
-    /** The scratch dirs of task {@code ns}/{@code id}. */
-    private List<Path> scratchDirs(String ns, String id) {
+    /** The dirs under the scratch root whose name {@code wanted} accepts; none when it cannot be listed. */
+    private List<Path> scratchDirs(java.util.function.Predicate<String> wanted) {
         try (var dirs = Files.list(env.scratchRoot())) {
-            return dirs.filter(d -> isScratchOf(d.getFileName().toString(), ns, id)).toList();
+            return dirs.filter(d -> wanted.test(d.getFileName().toString())).toList();
+        } catch (java.nio.file.NoSuchFileException e) {
+            return List.of();
         } catch (IOException e) {
+            LOG.warn("event=scratch_list_failed dir={} reason=\"{}\"", env.scratchRoot(), e.getMessage());
             return List.of();
         }
     }

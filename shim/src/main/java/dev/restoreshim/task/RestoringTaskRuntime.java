@@ -215,7 +215,7 @@ public final class RestoringTaskRuntime implements TaskRuntime {
     public void adoptionDone(List<ContainerRecord> adopted) {
         delegate.adoptionDone(adopted);
         if (restorer != null) {
-            restorer.removeScratchExcept(adopted.stream().map(r -> r.namespace() + "/" + r.id()).toList());
+            restorer.removeScratchExcept(adopted);
         }
     }
 

@@ -14,6 +14,7 @@ import dev.restoreshim.errors.ErrorKind;
 import dev.restoreshim.errors.ShimException;
 import dev.restoreshim.overlay.DeltaCache;
 import dev.restoreshim.overlay.DeltaLayer;
+import dev.restoreshim.process.ContainerRecord;
 import dev.restoreshim.process.CreateSpec;
 import dev.restoreshim.process.MountSpec;
 import dev.restoreshim.process.Stdio;
@@ -397,7 +398,8 @@ class RestorerTest {
         Path gone = Files.createDirectories(tmp.resolve("scratch/k8s.io-app-2-18f2b/work"));
         Path otherNs = Files.createDirectories(tmp.resolve("scratch/default-app-18f2c"));
 
-        restorer(8 * MIB).removeScratchExcept(List.of("k8s.io/app"));
+        restorer(8 * MIB).removeScratchExcept(List.of(new ContainerRecord("k8s.io", "app", bundle, 4242,
+                Stdio.none(), false)));
 
         assertTrue(Files.isDirectory(kept));
         assertFalse(Files.exists(gone.getParent()));
