@@ -105,7 +105,7 @@ class DaemonCrashIT {
         assertTrue(exited.getFinishedAt() > 0, "finished_at after the daemon died: " + exited);
         awaitSandboxNotReady(containerd, pod.id());
         awaitNoContainerProcesses(containerd);
-        Path bundle = containerd.state().resolve("io.containerd.runtime.v2.task/k8s.io").resolve(app);
+        Path bundle = containerd.criBundle(app);
         assertEquals(List.of(), HostScan.mountsUnder(bundle), "mounts of the dead task");
         assertEquals(List.of(), LeakCheck.stateNaming(List.of(app), containerd.shimState(), containerd.shimRuncRoot(), containerd.runcRoot()),
                 "restore-shim / runc state of the dead task");

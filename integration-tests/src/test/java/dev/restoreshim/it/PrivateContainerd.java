@@ -180,6 +180,11 @@ public final class PrivateContainerd implements AutoCloseable {
         return dir.resolve("state");
     }
 
+    /** The bundle containerd made for CRI container {@code containerId} (namespace {@code k8s.io}). */
+    public Path criBundle(String containerId) {
+        return state().resolve("io.containerd.runtime.v2.task").resolve("k8s.io").resolve(containerId);
+    }
+
     /** restore-shim's state dir for this instance. */
     public Path shimState() {
         return dir.resolve("shim/state");

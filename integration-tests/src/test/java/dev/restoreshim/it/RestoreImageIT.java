@@ -185,7 +185,7 @@ class RestoreImageIT {
         HostScan.HostProcess daemon = DaemonCrashIT.daemonOf(node);
         assertTrue(ProcessHandle.of(daemon.pid()).map(ProcessHandle::destroyForcibly).orElse(false), "SIGKILL " + daemon);
         kubelet.awaitState(id, ContainerState.CONTAINER_EXITED, Duration.ofSeconds(30));
-        Path bundle = node.state().resolve("io.containerd.runtime.v2.task/k8s.io").resolve(id);
+        Path bundle = node.criBundle(id);
         long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         while (!HostScan.mountsUnder(bundle).isEmpty() && System.nanoTime() < deadline) {
             PodmanService.sleep(100);

@@ -71,7 +71,7 @@ class RestoreImageLazyIT {
         kubelet.awaitState(restored, ContainerState.CONTAINER_RUNNING, Duration.ofSeconds(10));
         int first = RestoreImageIT.assertContinues(target, atCheckpoint);
 
-        Path bundle = containerd.state().resolve("io.containerd.runtime.v2.task/k8s.io").resolve(restored);
+        Path bundle = containerd.criBundle(restored);
         String started = daemonLine(containerd, "event=lazy_pages_launched", restored, Duration.ofSeconds(10));
         assertTrue(started.contains("images=" + bundle.resolve("restore-images") + " ")
                         || started.endsWith("images=" + bundle.resolve("restore-images")),

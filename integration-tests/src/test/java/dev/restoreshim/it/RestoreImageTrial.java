@@ -108,8 +108,7 @@ final class RestoreImageTrial {
 
     /** CRIU's restore log in the restored task's bundle. */
     static Path criuLog(PrivateContainerd containerd, String containerId) {
-        return containerd.state().resolve("io.containerd.runtime.v2.task").resolve("k8s.io").resolve(containerId)
-                .resolve("criu-work").resolve("restore.log");
+        return containerd.criBundle(containerId).resolve("criu-work").resolve("restore.log");
     }
 
     /** CRIU's own restore time: the last timestamp in its restore.log (seconds since CRIU started). */

@@ -76,8 +76,7 @@ final class RuntimeWrites {
         if (folios.lost()) {
             throw new AssertionError("trace events were lost: " + folios.describe());
         }
-        Path rootfs = containerd.state().resolve("io.containerd.runtime.v2.task/k8s.io").resolve(containerId)
-                .resolve("rootfs");
+        Path rootfs = containerd.criBundle(containerId).resolve("rootfs");
         Path upper = HostScan.overlayUpperDir(rootfs).orElseThrow(() -> new AssertionError("no overlay on " + rootfs));
         long data = folios.data();
         StringBuilder excepted = new StringBuilder();
